@@ -1,0 +1,169 @@
+/* biome-ignore-all lint/suspicious/noConsole: the CLI's output is its interface */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { runDemo } from '../jobs/demo.ts';
+import { openRuntime, type Runtime } from '../jobs/runtime.ts';
+import { startScheduler } from '../jobs/scheduler.ts';
+import { startServer } from '../jobs/server.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { openDatabase } from './db.ts';
+import { runDigest } from './digest/run.ts';
+import { createLogger } from './log.ts';
+import { migrate } from './migrate.ts';
+import { ingestSample } from './papers/ingest.ts';
+import { syncTopics } from './topics/topics.queries.ts';
+
+const program = new Command('paperboy')
+  .description('Trending research papers in your inbox, once a day.')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+/** Opens the runtime for a one-shot command, runs it, and always closes what it opened. */
+async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>, defaultLevel = 'warn'): Promise<T> {
+  const config = loadConfig();
+  const runtime = await openRuntime(config, createLogger(process.env.LOG_LEVEL ?? defaultLevel, 2));
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+const isoDateArg = (value: string): string => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw new InvalidArgumentError('expected a date as YYYY-MM-DD');
+  }
+  return value;
+};
+
+/** Runs a long-lived role until SIGINT/SIGTERM, then shuts down in order. */
+async function runService(roles: { http: boolean; scheduler: boolean }): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 1);
+  const runtime = await openRuntime(config, log);
+  const server = roles.http ? await startServer(runtime) : undefined;
+  const task = roles.scheduler ? startScheduler(runtime) : undefined;
+  if (runtime.capture && server)
+    log.info({ event: 'mail.capture', outbox: `${config.publicUrl}/outbox`, dir: runtime.capture.dir });
+  const stop = async (signal: string) => {
+    log.info({ event: 'process.stopping', signal });
+    await task?.stop();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+program
+  .command('start')
+  .description('serve HTTP and run the daily digest scheduler in one process')
+  .action(() => runService({ http: true, scheduler: true }));
+
+program
+  .command('serve')
+  .description('serve HTTP only')
+  .action(() => runService({ http: true, scheduler: false }));
+
+program
+  .command('scheduler')
+  .description('run the daily digest scheduler only')
+  .action(() => runService({ http: false, scheduler: true }));
+
+program
+  .command('migrate')
+  .description('apply database migrations and sync the built-in topics')
+  .action(async () => {
+    const config = loadConfig();
+    const database = await openDatabase(config.databaseUrl, config.dataDir);
+    try {
+      const result = await migrate(database);
+      await syncTopics(database.prisma);
+      console.log(
+        result.applied.length > 0
+          ? `applied ${result.applied.length} migration(s): ${result.applied.join(', ')}`
+          : `database is up to date (${result.alreadyApplied.length} migration(s))`,
+      );
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('ingest')
+  .description('load papers into the database')
+  .option('--sample', 'load the bundled sample papers (the 119 papers Paperboy grew from)')
+  .option('--json', 'print one JSON line per source')
+  .action(async (options: { sample?: boolean; json?: boolean }) => {
+    if (!options.sample) throw new InvalidArgumentError('nothing to ingest: pass --sample');
+    const result = await withRuntime((runtime) => ingestSample(runtime.deps));
+    console.log(
+      options.json
+        ? JSON.stringify(result)
+        : `${result.source}: fetched ${result.fetched}, created ${result.created}, skipped ${result.skipped}`,
+    );
+  });
+
+const digest = program.command('digest').description('the daily digest');
+digest
+  .command('run')
+  .description('send the digest for a date (default today) to every active reader who has not had it')
+  .option('--date <YYYY-MM-DD>', 'the digest date', isoDateArg)
+  .option('--dry-run', 'rank and report, write and send nothing')
+  .option('--json', 'print the accounting as JSON')
+  .action(async (options: { date?: string; dryRun?: boolean; json?: boolean }) => {
+    const result = await withRuntime((runtime) => runDigest(runtime.deps, { ...options }));
+    if (options.json) {
+      console.log(JSON.stringify({ ...result, rows: undefined }));
+      return;
+    }
+    console.log(
+      `${result.dryRun ? 'dry run ' : ''}${result.date}: ${result.candidatePapers} candidate papers; planned ${result.planned}, skipped ${result.skipped}, sent ${result.sent}, failed ${result.failed}`,
+    );
+  });
+
+program
+  .command('demo')
+  .description(
+    "load the sample papers, create three demo readers, and send today's digest to the capture server",
+  )
+  .action(async () => {
+    const started = Date.now();
+    await withRuntime(async (runtime) => {
+      const { ingest, run, table, emlFiles } = await runDemo(runtime);
+      console.log(
+        `Sample papers: ${ingest.fetched} (${ingest.created} new). Digest ${run.date}: sent ${run.sent} now.`,
+      );
+      console.table(
+        table.map((row) => ({
+          subscriber: row.email,
+          topics: row.topics,
+          papers: row.papers,
+          'top paper': row.topPaper,
+          status: row.status,
+        })),
+      );
+      if (emlFiles.length > 0) console.log(`Emails (.eml):\n  ${emlFiles.join('\n  ')}`);
+      if (runtime.capture)
+        console.log(`Browse them: npm start, then open ${runtime.config.publicUrl}/outbox`);
+      else console.log(`Emails went to ${runtime.config.smtpUrl?.replace(/\/\/[^@]*@/, '//')}`);
+    });
+    console.log(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  process.exitCode = 1;
+  if (error instanceof CommanderError) {
+    // commander has already printed the usage problem (or the help, which is not an error).
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof ConfigError) {
+    for (const problem of error.problems) console.error(`paperboy: config: ${problem}`);
+  } else if (error instanceof InvalidArgumentError) {
+    console.error(`paperboy: ${error.message}`);
+    process.exitCode = 2;
+  } else {
+    console.error(`paperboy: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

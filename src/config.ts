@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import cron from 'node-cron';
+import { z } from 'zod';
+
+/** Thrown when the environment does not describe a runnable configuration; one line per problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const isTimezone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgresql:// (unset it to use the embedded database)')
+      .optional(),
+  ),
+  SMTP_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\/[^/]+/, 'must look like smtp://user:pass@host:587 or smtps://host:465')
+      .optional(),
+  ),
+  MAIL_FROM: z.string().default('Paperboy <paperboy@localhost>'),
+  PUBLIC_URL: optionalString.pipe(
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  ),
+  SECRET_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  SECRET_KEY_FILE: optionalString,
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  CAPTURE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+  DIGEST_CRON: z
+    .string()
+    .default('0 8 * * *')
+    .refine((expr) => cron.validate(expr), 'is not a valid cron expression (e.g. "0 8 * * *")'),
+  DIGEST_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine(isTimezone, 'is not an IANA timezone (e.g. Europe/Berlin)'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+});
+
+/** The validated configuration every entry point passes down. */
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  dataDir: string;
+  databaseUrl: string | undefined;
+  smtpUrl: string | undefined;
+  capturePort: number;
+  mailFrom: string;
+  publicUrl: string;
+  secretKey: string;
+  host: string;
+  port: number;
+  digestCron: string;
+  digestTimezone: string;
+  logLevel: string;
+  trustProxy: boolean;
+}
+
+/**
+ * Reads and validates the environment. Outside production a missing SECRET_KEY is generated once
+ * and kept in DATA_DIR so links in earlier emails keep working across restarts.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`),
+    );
+  }
+  const vars = parsed.data;
+  const dataDir = path.resolve(vars.DATA_DIR);
+  const secretKey = resolveSecretKey(vars.SECRET_KEY, vars.SECRET_KEY_FILE, vars.NODE_ENV, dataDir);
+  return {
+    env: vars.NODE_ENV,
+    dataDir,
+    databaseUrl: vars.DATABASE_URL,
+    smtpUrl: vars.SMTP_URL,
+    capturePort: vars.CAPTURE_SMTP_PORT,
+    mailFrom: vars.MAIL_FROM,
+    publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
+    secretKey,
+    host: vars.HOST,
+    port: vars.PORT,
+    digestCron: vars.DIGEST_CRON,
+    digestTimezone: vars.DIGEST_TIMEZONE,
+    logLevel: vars.LOG_LEVEL,
+    trustProxy: vars.TRUST_PROXY === 'true',
+  };
+}
+
+function resolveSecretKey(
+  inline: string | undefined,
+  file: string | undefined,
+  nodeEnv: Config['env'],
+  dataDir: string,
+): string {
+  if (inline) return inline;
+  if (file) {
+    if (!existsSync(file)) throw new ConfigError([`SECRET_KEY_FILE points at ${file}, which does not exist`]);
+    const key = readFileSync(file, 'utf8').trim();
+    if (key.length < 32) throw new ConfigError(['SECRET_KEY_FILE must contain at least 32 characters']);
+    return key;
+  }
+  if (nodeEnv === 'production') {
+    throw new ConfigError([
+      'SECRET_KEY is required in production (32+ random characters; or SECRET_KEY_FILE)',
+    ]);
+  }
+  const keyFile = path.join(dataDir, 'secret-key');
+  if (existsSync(keyFile)) return readFileSync(keyFile, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+  return key;
+}

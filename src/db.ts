@@ -1,0 +1,114 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from './generated/prisma/client.ts';
+
+export type { PrismaClient };
+/** A Prisma client or the transaction client handed to `$transaction(async (tx) => …)`. */
+export type Db = PrismaClient | Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+/** Raw SQL on one session, for the migration runner (which needs multi-statement scripts). */
+export interface SqlSession {
+  query<T>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Runs `script` (many statements) in one transaction. */
+  execInTransaction(script: string, after: (session: SqlSession) => Promise<void>): Promise<void>;
+}
+
+/** An open database: the Prisma client plus what the migration runner and shutdown need. */
+export interface Database {
+  prisma: PrismaClient;
+  kind: 'postgres' | 'embedded';
+  /** Runs `fn` holding one session (and, on a server, a session-level advisory lock). */
+  withSession<T>(lockKey: number, fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens PostgreSQL at `url`, or the embedded PGlite database in `dataDir/pglite` when `url` is
+ * unset (`dataDir` of `memory://` keeps it in memory). PGlite is a single session: one process.
+ */
+export async function openDatabase(url: string | undefined, dataDir: string): Promise<Database> {
+  return url ? openPostgres(url) : openEmbedded(dataDir);
+}
+
+function openPostgres(url: string): Database {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client's network error must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    prisma,
+    kind: 'postgres',
+    async withSession(lockKey, fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [lockKey]);
+        return await fn(pgSession(client));
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [lockKey]).catch(() => {});
+        client.release();
+      }
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+function pgSession(client: pg.PoolClient): SqlSession {
+  const session: SqlSession = {
+    async query<T>(text: string, params: unknown[] = []) {
+      return (await client.query(text, params)).rows as T[];
+    },
+    async execInTransaction(script, after) {
+      await client.query('BEGIN');
+      try {
+        await client.query(script);
+        await after(session);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    },
+  };
+  return session;
+}
+
+async function openEmbedded(dataDir: string): Promise<Database> {
+  let location = dataDir;
+  if (dataDir !== 'memory://') {
+    location = path.join(dataDir, 'pglite');
+    mkdirSync(location, { recursive: true });
+  }
+  const pglite = await PGlite.create(location);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const session: SqlSession = {
+    async query<T>(text: string, params: unknown[] = []) {
+      return (await pglite.query(text, params)).rows as T[];
+    },
+    async execInTransaction(script, after) {
+      await pglite.transaction(async (tx) => {
+        await tx.exec(script);
+        await after({
+          query: async <T>(text: string, params: unknown[] = []) =>
+            (await tx.query(text, params)).rows as T[],
+          execInTransaction: () => Promise.reject(new Error('nested transactions are not supported')),
+        });
+      });
+    },
+  };
+  return {
+    prisma,
+    kind: 'embedded',
+    withSession: (_lockKey, fn) => fn(session),
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Creates the process's root logger: JSON lines to `fd` (1 for services, 2 for one-shot commands
+ * whose stdout is their output), pretty-printed when a person is watching.
+ */
+export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
+  const pretty = (fd === 1 ? process.stdout : process.stderr).isTTY === true;
+  const options = {
+    level,
+    base: undefined,
+    redact: { paths: ['email', '*.email', 'token', '*.token'], censor: '[redacted]' },
+  };
+  if (pretty) {
+    return pino({
+      ...options,
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: fd, colorize: true, ignore: 'pid,hostname' },
+      },
+    });
+  }
+  return pino(options, pino.destination({ fd, sync: fd === 2 }));
+}
+
+/** A short stable pseudonym for an email address, for logs that must never hold the address. */
+export function hashEmail(email: string): string {
+  return createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 16);
+}

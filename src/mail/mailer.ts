@@ -1,0 +1,63 @@
+import nodemailer from 'nodemailer';
+
+/** One email ready to go: all content rendered, all headers decided. */
+export interface OutgoingMessage {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** Deterministic where a resend must be recognisable (digests); otherwise left to the transport. */
+  messageId?: string;
+  headers?: Record<string, string>;
+  /** URL headers made by nodemailer's `list` option (List-Unsubscribe, List-Id…). */
+  list?: { unsubscribe?: string; id?: string; help?: string };
+}
+
+/** What the relay said. */
+export interface SendResult {
+  messageId: string;
+  response: string;
+}
+
+/** The seam between Paperboy and SMTP: everything that sends mail goes through one of these. */
+export interface Mailer {
+  send(message: OutgoingMessage): Promise<SendResult>;
+  close(): void;
+}
+
+/** A pooled nodemailer SMTP transport to `smtpUrl`, sending as `from`. */
+export function createMailer(smtpUrl: string, from: string): Mailer {
+  const url = new URL(smtpUrl);
+  const transport = nodemailer.createTransport({
+    host: url.hostname,
+    port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
+    secure: url.protocol === 'smtps:',
+    ...(url.username
+      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+      : {}),
+    // A relay on this machine (the capture server, a local sink) has no certificate worth checking.
+    ...(['127.0.0.1', 'localhost', '::1'].includes(url.hostname) ? { ignoreTLS: true } : {}),
+    pool: true,
+    maxConnections: 5,
+  });
+  return {
+    async send(message) {
+      const info = await transport.sendMail({
+        from,
+        to: message.to,
+        subject: message.subject,
+        html: message.html,
+        text: message.text,
+        // base64 builds large messages faster than quoted-printable (shared/STACK.md).
+        textEncoding: 'base64',
+        ...(message.messageId ? { messageId: message.messageId } : {}),
+        ...(message.headers ? { headers: message.headers } : {}),
+        ...(message.list ? { list: message.list } : {}),
+      });
+      return { messageId: info.messageId, response: info.response };
+    },
+    close() {
+      transport.close();
+    },
+  };
+}

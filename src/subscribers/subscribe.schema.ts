@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+const isTimezone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A new subscription as the API and the landing form send it. */
+export const SubscribeSchema = z.strictObject({
+  email: z
+    .email({ error: 'must be a valid email address' })
+    .max(254, { error: 'must be at most 254 characters' })
+    .transform((email) => email.toLowerCase()),
+  topics: z
+    .array(
+      z.string().regex(/^[a-z0-9-]{1,64}$/, { error: 'must be topic slugs such as "graph-neural-networks"' }),
+    )
+    .min(1, { error: 'must name at least one topic' })
+    .max(50)
+    .transform((slugs) => [...new Set(slugs)]),
+  interests: z
+    .array(z.string().trim().min(1).max(500, { error: 'must each be at most 500 characters' }))
+    .max(10, { error: 'must be at most 10 entries' })
+    .default([]),
+  timezone: z
+    .string()
+    .max(64)
+    .refine(isTimezone, { error: 'must be an IANA timezone such as Europe/Berlin' })
+    .default('UTC'),
+  deliveryHour: z.coerce
+    .number({ error: 'must be a whole hour from 0 to 23' })
+    .int({ error: 'must be a whole hour from 0 to 23' })
+    .min(0, { error: 'must be a whole hour from 0 to 23' })
+    .max(23, { error: 'must be a whole hour from 0 to 23' })
+    .default(8),
+});
+
+export type SubscribeInput = z.infer<typeof SubscribeSchema>;
+
+const phrases = (max: number) =>
+  z
+    .array(z.string().trim().min(1).max(200, { error: 'must each be at most 200 characters' }))
+    .max(max, { error: `must be at most ${max} entries` })
+    .default([]);
+
+/** What a reader can change on the manage page. */
+export const PreferencesSchema = z.strictObject({
+  topics: SubscribeSchema.shape.topics,
+  interests: SubscribeSchema.shape.interests,
+  authors: phrases(20),
+  excludes: phrases(20),
+  timezone: SubscribeSchema.shape.timezone,
+  deliveryHour: SubscribeSchema.shape.deliveryHour,
+});
+
+export type PreferencesInput = z.infer<typeof PreferencesSchema>;

@@ -1,0 +1,46 @@
+import type { Db } from '../db.ts';
+import { TOPICS, type TopicDefinition } from './taxonomy.ts';
+
+/** Inserts or updates every built-in topic by slug; topics no longer built in are left for their subscribers. */
+export async function syncTopics(db: Db, topics: readonly TopicDefinition[] = TOPICS): Promise<void> {
+  for (const topic of topics) {
+    const data = {
+      name: topic.name,
+      description: topic.description,
+      groupName: topic.group,
+      queryTerms: topic.queryTerms,
+      arxivCategories: topic.arxivCategories,
+    };
+    await db.topic.upsert({
+      where: { slug: topic.slug },
+      create: { slug: topic.slug, ...data },
+      update: data,
+    });
+  }
+}
+
+/** A topic as the API and pages show it. */
+export interface TopicSummary {
+  slug: string;
+  name: string;
+  group: string;
+  description: string;
+}
+
+/** All topics, grouped order then name. */
+export async function listTopics(db: Db): Promise<TopicSummary[]> {
+  const rows = await db.topic.findMany({ orderBy: [{ groupName: 'asc' }, { name: 'asc' }] });
+  return rows.map((row) => ({
+    slug: row.slug,
+    name: row.name,
+    group: row.groupName,
+    description: row.description,
+  }));
+}
+
+/** The slugs among `slugs` that are not topics. */
+export async function findUnknownTopics(db: Db, slugs: string[]): Promise<string[]> {
+  const known = await db.topic.findMany({ where: { slug: { in: slugs } }, select: { slug: true } });
+  const knownSet = new Set(known.map((row) => row.slug));
+  return slugs.filter((slug) => !knownSet.has(slug));
+}
