@@ -11,10 +11,10 @@ export async function insertNewPapers(db: Db, papers: Paper[], source: string): 
   return result.count;
 }
 
-/** Papers first seen in [from, to), the candidates for a digest. */
+/** Papers first seen in (from, to], the candidates for a digest. */
 export async function findPapersSeenBetween(db: Db, from: Date, to: Date): Promise<Paper[]> {
   const rows = await db.paper.findMany({
-    where: { firstSeenAt: { gte: from, lt: to } },
+    where: { firstSeenAt: { gt: from, lte: to } },
     orderBy: { id: 'asc' },
   });
   return rows.map(({ sources: _sources, updatedAt: _updatedAt, ...paper }) => paper);

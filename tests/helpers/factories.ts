@@ -1,0 +1,57 @@
+import type { Db } from '../../src/db.ts';
+import type { Paper } from '../../src/papers/paper.ts';
+
+let counter = 0;
+
+/** A subscriber row with sensible defaults; `topics` are slugs of built-in topics. */
+export async function createSubscriber(
+  db: Db,
+  overrides: {
+    email?: string;
+    status?: 'pending' | 'active' | 'unsubscribed';
+    topics?: string[];
+    interests?: string[];
+  } = {},
+) {
+  counter++;
+  const subscriber = await db.subscriber.create({
+    data: {
+      email: overrides.email ?? `reader${counter}-${Date.now()}@example.com`,
+      status: overrides.status ?? 'active',
+      confirmedAt: new Date(),
+    },
+  });
+  const topics = overrides.topics ?? ['graph-neural-networks'];
+  await db.subscriberTopic.createMany({
+    data: topics.map((topicSlug) => ({ subscriberId: subscriber.id, topicSlug })),
+  });
+  if (overrides.interests?.length) {
+    await db.interest.createMany({
+      data: overrides.interests.map((value) => ({
+        subscriberId: subscriber.id,
+        kind: 'text' as const,
+        value,
+      })),
+    });
+  }
+  return subscriber;
+}
+
+/** A paper with sensible defaults. */
+export function paper(overrides: Partial<Paper> & { id: string; title: string }): Paper {
+  return {
+    abstract: 'An abstract.',
+    authors: [],
+    categories: [],
+    keywords: [],
+    pageUrl: null,
+    pdfUrl: null,
+    codeUrl: null,
+    publishedAt: null,
+    firstSeenAt: new Date(),
+    upvotes: 0,
+    comments: 0,
+    stars: 0,
+    ...overrides,
+  };
+}

@@ -1,0 +1,101 @@
+import type { AddressInfo } from 'node:net';
+import PostalMime, { type Email } from 'postal-mime';
+import { SMTPServer } from 'smtp-server';
+
+/** A message the sink received: the parsed email, its raw header lines, and the SMTP envelope. */
+export interface ReceivedMessage {
+  email: Email;
+  raw: string;
+  rcptTo: string[];
+  /** The exact value of the first header called `name` (case-insensitive), unfolded. */
+  header(name: string): string | undefined;
+}
+
+/** A real SMTP server on 127.0.0.1 that keeps what it receives, for tests to read. */
+export class SmtpSink {
+  readonly messages: ReceivedMessage[] = [];
+  private waiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly server: SMTPServer,
+    readonly port: number,
+  ) {}
+
+  /** Starts a sink on a free port. */
+  static async start(): Promise<SmtpSink> {
+    let sink: SmtpSink | undefined;
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', async () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const email = await PostalMime.parse(raw);
+          const headerBlock = raw.split(/\r?\n\r?\n/)[0]?.replace(/\r?\n[ \t]+/g, ' ') ?? '';
+          sink?.receive({
+            email,
+            raw,
+            rcptTo: session.envelope.rcptTo.map((r) => r.address),
+            header: (name) =>
+              headerBlock
+                .split(/\r?\n/)
+                .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+                ?.slice(name.length + 1)
+                .trim(),
+          });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    sink = new SmtpSink(server, (server.server.address() as AddressInfo).port);
+    return sink;
+  }
+
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+
+  private receive(message: ReceivedMessage): void {
+    this.messages.push(message);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Messages sent to `address`. */
+  to(address: string): ReceivedMessage[] {
+    return this.messages.filter((m) => m.rcptTo.includes(address.toLowerCase()));
+  }
+
+  /** Waits until a message to `address` matching `predicate` arrives (or fails after `ms`). */
+  async waitFor(
+    address: string,
+    predicate: (m: ReceivedMessage) => boolean = () => true,
+    ms = 10_000,
+  ): Promise<ReceivedMessage> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.to(address).find(predicate);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching email to ${address} within ${ms} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  clear(): void {
+    this.messages.length = 0;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
