@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
+import { insertPlannedDelivery } from '../../src/digest/digest.queries.ts';
+import { isoDate, runDigest } from '../../src/digest/run.ts';
+import { ingestPapers, ingestSample } from '../../src/papers/ingest.ts';
+import { unsubscribe } from '../../src/subscribers/subscribers.service.ts';
+import { createToken } from '../../src/subscribers/tokens.ts';
+import { createSubscriber, paper } from '../helpers/factories.ts';
+import { type Harness, startHarness, TEST_SECRET } from '../helpers/harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ http: false });
+});
+afterAll(() => h?.close());
+beforeEach(async () => {
+  await h.db.subscriber.deleteMany();
+  await h.db.paper.deleteMany();
+  h.sink.clear();
+  h.setNow(new Date('2026-11-20T08:00:00Z'));
+});
+
+test('running the digest twice sends each reader one email', async () => {
+  await ingestSample(h.deps);
+  const readers = await Promise.all(
+    ['optimization', 'graph-neural-networks', 'efficient-ml'].map((topic) =>
+      createSubscriber(h.db, { topics: [topic] }),
+    ),
+  );
+  const first = await runDigest(h.deps);
+  const second = await runDigest(h.deps);
+  expect(first).toMatchObject({ planned: 3, sent: 3, failed: 0 });
+  expect(second).toMatchObject({ planned: 0, sent: 0, skipped: 0 });
+  for (const reader of readers) expect(h.sink.to(reader.email)).toHaveLength(1);
+  expect(await h.db.delivery.count({ where: { status: 'sent' } })).toBe(3);
+});
+
+test('a dry run ranks and reports but writes and sends nothing', async () => {
+  await ingestSample(h.deps);
+  await createSubscriber(h.db, { topics: ['optimization'] });
+  const result = await runDigest(h.deps, { dryRun: true });
+  expect(result).toMatchObject({ dryRun: true, planned: 1, sent: 0 });
+  expect(result.rows[0]?.papers).toBe(10);
+  expect(await h.db.delivery.count()).toBe(0);
+  expect(h.sink.messages).toHaveLength(0);
+});
+
+test('a reader who unsubscribes after planning gets no email', async () => {
+  await ingestSample(h.deps);
+  const reader = await createSubscriber(h.db, { topics: ['optimization'] });
+  await insertPlannedDelivery(h.db, {
+    subscriberId: reader.id,
+    digestDate: new Date(`${isoDate(h.deps.now())}T00:00:00Z`),
+    papers: [{ paperId: (await h.db.paper.findFirstOrThrow()).id, why: 'test' }],
+  });
+  await unsubscribe(
+    h.deps,
+    createToken(TEST_SECRET, { purpose: 'unsubscribe', subscriberId: reader.id, version: 1, expiresAt: 0 }),
+    {},
+  );
+  const result = await runDigest(h.deps);
+  expect(result.sent).toBe(0);
+  expect(h.sink.messages).toHaveLength(0);
+  expect((await h.db.delivery.findFirstOrThrow()).status).toBe('skipped');
+});
+
+test('a planned delivery whose reader became inactive is skipped at send time, not sent', async () => {
+  await ingestSample(h.deps);
+  const reader = await createSubscriber(h.db, { topics: ['optimization'] });
+  await insertPlannedDelivery(h.db, {
+    subscriberId: reader.id,
+    digestDate: new Date(`${isoDate(h.deps.now())}T00:00:00Z`),
+    papers: [{ paperId: (await h.db.paper.findFirstOrThrow()).id, why: 'test' }],
+  });
+  await h.db.subscriber.update({ where: { id: reader.id }, data: { status: 'paused' } });
+  expect((await runDigest(h.deps)).sent).toBe(0);
+  expect(await h.db.delivery.findFirstOrThrow()).toMatchObject({
+    status: 'skipped',
+    lastError: 'reader is paused',
+  });
+});
+
+test('never the same paper twice: the next day brings only papers not sent before', async () => {
+  await ingestSample(h.deps);
+  const reader = await createSubscriber(h.db, { topics: ['optimization'] });
+  await runDigest(h.deps);
+  h.setNow(new Date('2026-11-21T08:00:00Z'));
+  await h.db.paper.updateMany({ data: { firstSeenAt: h.deps.now() } });
+  await runDigest(h.deps);
+  const rows = await h.db.deliveryPaper.findMany({ where: { subscriberId: reader.id } });
+  expect(rows).toHaveLength(20);
+  expect(new Set(rows.map((r) => r.paperId)).size).toBe(20);
+  expect(new Set(rows.map((r) => r.deliveryId)).size).toBe(2);
+});
+
+test('a reader with no matching papers gets no email and a skipped delivery', async () => {
+  await ingestPapers(h.deps, 'test', [
+    paper({ id: '2611.00001', title: 'Protein folding in yeast', firstSeenAt: h.deps.now() }),
+  ]);
+  await createSubscriber(h.db, { topics: ['graph-neural-networks'] });
+  const result = await runDigest(h.deps);
+  expect(result).toMatchObject({ planned: 0, skipped: 1, sent: 0 });
+  expect(await h.db.delivery.findFirstOrThrow()).toMatchObject({
+    status: 'skipped',
+    lastError: 'no matching papers',
+  });
+  expect(h.sink.messages).toHaveLength(0);
+});
+
+test('hostile paper text arrives escaped in HTML and on one line in headers', async () => {
+  await ingestPapers(h.deps, 'test', [
+    paper({
+      id: '2611.00002',
+      title: 'Graph neural networks <script>alert("x")</script>',
+      abstract: 'Message passing with <img src=x onerror=alert(1)> and graph learning.',
+      authors: ['Eve\r\nBcc: victim@example.com', 'Ada <b>Lovelace</b>'],
+      firstSeenAt: h.deps.now(),
+    }),
+  ]);
+  const reader = await createSubscriber(h.db, { topics: ['graph-neural-networks'] });
+  expect((await runDigest(h.deps)).sent).toBe(1);
+  const [message] = h.sink.to(reader.email);
+  expect(message?.rcptTo).toEqual([reader.email]);
+  expect(message?.email.html).not.toMatch(/<script>|<img src=x|<b>Lovelace/);
+  expect(message?.email.html).toContain('&lt;script&gt;');
+  expect(message?.email.html).toContain('Eve Bcc: victim@example.com');
+  expect(message?.header('Bcc')).toBeUndefined();
+});
+
+test('papers seen before the 24 hours ahead of the run are not candidates', async () => {
+  await ingestPapers(h.deps, 'test', [
+    paper({
+      id: '2611.00003',
+      title: 'Graph neural networks, old',
+      firstSeenAt: new Date('2026-11-19T07:59:00Z'),
+    }),
+    paper({
+      id: '2611.00004',
+      title: 'Graph neural networks, fresh',
+      firstSeenAt: new Date('2026-11-19T08:01:00Z'),
+    }),
+  ]);
+  await createSubscriber(h.db, { topics: ['graph-neural-networks'] });
+  const result = await runDigest(h.deps);
+  expect(result.candidatePapers).toBe(1);
+  expect((await h.db.deliveryPaper.findFirstOrThrow()).paperId).toBe('2611.00004');
+});
+
+test('ingesting the sample twice adds nothing the second time', async () => {
+  const first = await ingestSample(h.deps);
+  const second = await ingestSample(h.deps);
+  expect(first).toMatchObject({ fetched: 119, created: 119 });
+  expect(second).toMatchObject({ fetched: 119, created: 0, skipped: 119 });
+  expect(await h.db.paper.count()).toBe(119);
+  expect(
+    await h.db.ingestRun.count({ where: { status: 'succeeded', source: 'sample' } }),
+  ).toBeGreaterThanOrEqual(2);
+});
