@@ -42,24 +42,38 @@ interface Indexed {
   trendingRank: number | null;
 }
 
-/** A trending signal in [1, ∞): 1 for a paper nobody has voted on, growing with the log of its signals. */
-export function trendingScore(paper: Pick<Paper, 'upvotes' | 'comments' | 'stars'>): number {
-  return 1 + Math.log1p(paper.upvotes + 2 * paper.comments + paper.stars / 10);
+/** The day's papers tokenized once, with document frequencies; it serves every reader of a run. */
+export interface PaperIndex {
+  docs: Indexed[];
+  /** How telling a word is in today's papers (BM25's idf): rare words weigh more than "network". */
+  idf(token: string): number;
 }
 
-/** Tokenizes the day's papers once; the result serves every reader of the run. */
-export function indexPapers(papers: readonly Paper[]): Indexed[] {
+/**
+ * A trending multiplier in [1, ∞): 1 for a paper nobody has voted on, growing with the log of
+ * its signals, damped so that popularity reorders relevant papers rather than outvoting relevance.
+ */
+export function trendingScore(paper: Pick<Paper, 'upvotes' | 'comments' | 'stars'>): number {
+  return 1 + 0.3 * Math.log1p(paper.upvotes + 2 * paper.comments + paper.stars / 10);
+}
+
+/** Tokenizes the day's papers once. */
+export function indexPapers(papers: readonly Paper[]): PaperIndex {
   const byTrend = [...papers]
     .filter((paper) => trendingScore(paper) > 1)
     .sort((a, b) => trendingScore(b) - trendingScore(a) || a.id.localeCompare(b.id));
   const rank = new Map(byTrend.map((paper, index) => [paper.id, index + 1]));
-  return papers.map((paper) => ({
+  const docs = papers.map((paper) => ({
     paper,
     title: tokenize(paper.title),
     abstract: tokenize(paper.abstract),
     trending: trendingScore(paper),
     trendingRank: rank.get(paper.id) ?? null,
   }));
+  const df = new Map<string, number>();
+  for (const doc of docs) for (const token of new Set([...doc.title, ...doc.abstract])) df.set(token, (df.get(token) ?? 0) + 1);
+  const n = docs.length;
+  return { docs, idf: (token) => Math.log(1 + (n - (df.get(token) ?? 0) + 0.5) / ((df.get(token) ?? 0) + 0.5)) };
 }
 
 function phraseScore(doc: Indexed, phrase: string[]): number {
@@ -81,12 +95,12 @@ function excluded(doc: Indexed, excludes: readonly string[][]): boolean {
  * trending signal. Followed authors' papers always make it; excluded words always keep a paper
  * out; the result holds at most `limit` papers, best first, ties broken by id.
  */
-export function rankPapers(index: readonly Indexed[], prefs: Preferences): RankedPaper[] {
+export function rankPapers(index: PaperIndex, prefs: Preferences): RankedPaper[] {
   const topicTerms = prefs.topics.map((topic) => ({ topic, phrases: topic.queryTerms.map(tokenize) }));
   const interestTokens = [...new Set(prefs.interests.flatMap(contentTokens))].map((token) => [token]);
   const excludes = prefs.excludes.map(tokenize).filter((phrase) => phrase.length > 0);
   const ranked: RankedPaper[] = [];
-  for (const doc of index) {
+  for (const doc of index.docs) {
     if (prefs.alreadySent?.has(doc.paper.id) || excluded(doc, excludes)) continue;
     const why: Why = {
       topics: [],
