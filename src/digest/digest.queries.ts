@@ -100,6 +100,7 @@ export async function loadDeliveryForSending(db: Db, id: string) {
     select: {
       id: true,
       digestDate: true,
+      sentAt: true,
       subscriber: { select: { id: true, email: true, status: true, tokenVersion: true } },
       papers: { orderBy: { position: 'asc' }, select: { paperId: true, why: true } },
     },

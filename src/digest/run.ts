@@ -160,31 +160,14 @@ async function sendOne(
   const date = isoDate(delivery.digestDate);
   const messageId = digestMessageId(deps.config.publicUrl, subscriber.id, date);
   try {
-    const papers = new Map(
-      (
-        await findPapersByIds(
-          deps.db,
-          delivery.papers.map((p) => p.paperId),
-        )
-      ).map((p) => [p.id, p]),
-    );
-    const links = readerLinks(deps.config, subscriber);
-    const values = digestValues({
-      email: subscriber.email,
-      digestDate: date,
-      papers: delivery.papers.flatMap((entry) => {
-        const paper = papers.get(entry.paperId);
-        return paper ? [{ paper, why: entry.why }] : [];
-      }),
-      links: { ...links, viewUrl: digestUrl(deps.config, subscriber, id) },
-    });
+    const values = await digestValuesFor(deps, delivery);
     await deps.mailer.send({
       to: subscriber.email,
       subject: values.subject,
       html: template.html(values),
       text: template.text(values),
       messageId,
-      list: { unsubscribe: links.unsubscribeUrl },
+      list: { unsubscribe: values.unsubscribeUrl },
       headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
     });
     await finishDelivery(deps.db, id, { status: 'sent', messageId, at: deps.now() });
@@ -200,6 +183,34 @@ async function sendOne(
     await finishDelivery(deps.db, id, { status: 'failed', error: message.slice(0, 500), at: deps.now() });
     return 'failed';
   }
+}
+
+/** The filled template values of a stored delivery: its papers in their planned order, with their reasons. */
+export async function digestValuesFor(
+  deps: Deps,
+  delivery: NonNullable<Awaited<ReturnType<typeof loadDeliveryForSending>>>,
+): Promise<DigestValues> {
+  const { subscriber } = delivery;
+  const papers = new Map(
+    (
+      await findPapersByIds(
+        deps.db,
+        delivery.papers.map((p) => p.paperId),
+      )
+    ).map((p) => [p.id, p]),
+  );
+  return digestValues({
+    email: subscriber.email,
+    digestDate: isoDate(delivery.digestDate),
+    papers: delivery.papers.flatMap((entry) => {
+      const paper = papers.get(entry.paperId);
+      return paper ? [{ paper, why: entry.why }] : [];
+    }),
+    links: {
+      ...readerLinks(deps.config, subscriber),
+      viewUrl: digestUrl(deps.config, subscriber, delivery.id),
+    },
+  });
 }
 
 /** The same Message-ID for the same reader and date, so a resend after an uncertain outcome is recognisable. */

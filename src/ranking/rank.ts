@@ -71,9 +71,13 @@ export function indexPapers(papers: readonly Paper[]): PaperIndex {
     trendingRank: rank.get(paper.id) ?? null,
   }));
   const df = new Map<string, number>();
-  for (const doc of docs) for (const token of new Set([...doc.title, ...doc.abstract])) df.set(token, (df.get(token) ?? 0) + 1);
+  for (const doc of docs)
+    for (const token of new Set([...doc.title, ...doc.abstract])) df.set(token, (df.get(token) ?? 0) + 1);
   const n = docs.length;
-  return { docs, idf: (token) => Math.log(1 + (n - (df.get(token) ?? 0) + 0.5) / ((df.get(token) ?? 0) + 0.5)) };
+  return {
+    docs,
+    idf: (token) => Math.log(1 + (n - (df.get(token) ?? 0) + 0.5) / ((df.get(token) ?? 0) + 0.5)),
+  };
 }
 
 function phraseScore(doc: Indexed, phrase: string[]): number {

@@ -91,6 +91,15 @@ test('subscribe → confirm by email → daily digest → one-click unsubscribe 
     expect(digest.email.text).toContain(p?.title);
   }
 
+  // "View in browser" shows the same digest, and only that one.
+  const viewUrl = new RegExp(`${h.baseUrl}/digest/[0-9a-f-]{36}\\?token=[\\w.-]+`).exec(digest.email.text ?? '')?.[0] ?? '';
+  const view = await fetch(viewUrl);
+  expect(view.status).toBe(200);
+  expect(await view.text()).toContain(sentPapers[0]?.title);
+  const otherDelivery = await h.db.delivery.findFirstOrThrow({ where: { subscriberId: stayer.id } });
+  const forged = await fetch(viewUrl.replace(delivery.id, otherDelivery.id));
+  expect(forged.status).toBe(404);
+
   const oneClick = await fetch(unsubscribeUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -1,5 +1,6 @@
 import { type Request, Router } from 'express';
 import type { Deps } from '../../deps.ts';
+import { archivedDigestHtml } from '../../digest/archive.ts';
 import { readerLinks } from '../../subscribers/links.ts';
 import { confirm, subscriberForToken, unsubscribe } from '../../subscribers/subscribers.service.ts';
 import { requestContext } from '../middleware.ts';
@@ -52,6 +53,10 @@ export function linkRoutes(deps: Deps, pages: PageRenderer): Router {
   router.post('/unsubscribe', async (req, res) => {
     await unsubscribe(deps, tokenOf(req), requestContext(req));
     res.send(pages.render('unsubscribe', { title: 'You are unsubscribed', done: true }));
+  });
+
+  router.get('/digest/:id', async (req, res) => {
+    res.type('html').send(await archivedDigestHtml(deps, req.params.id, req.query.token));
   });
 
   return router;
