@@ -60,19 +60,22 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Clones the template into a database of this file's own. */
-export async function createTestDatabase(target: {
-  kind: 'postgres' | 'embedded';
-  templateUrl: string;
-}): Promise<TestDatabase> {
+/** Clones the template into a database of this file's own (or, with `empty`, makes one with no tables). */
+export async function createTestDatabase(
+  target: { kind: 'postgres' | 'embedded'; templateUrl: string },
+  options: { empty?: boolean } = {},
+): Promise<TestDatabase> {
   if (target.kind === 'embedded') {
     const database = await openDatabase(undefined, 'memory://');
-    await migrate(database);
-    await syncTopics(database.prisma);
+    if (!options.empty) {
+      await migrate(database);
+      await syncTopics(database.prisma);
+    }
     return { database, url: undefined, drop: () => database.close() };
   }
-  const template = new URL(target.templateUrl).pathname.slice(1);
-  const name = `${template}_${randomBytes(5).toString('hex')}`;
+  const base = new URL(target.templateUrl).pathname.slice(1);
+  const template = options.empty ? 'template0' : base;
+  const name = `${base}_${randomBytes(5).toString('hex')}`;
   // Two files cloning at the same moment can see each other on the template: try again shortly.
   for (let attempt = 1; ; attempt++) {
     try {

@@ -92,7 +92,8 @@ test('subscribe → confirm by email → daily digest → one-click unsubscribe 
   }
 
   // "View in browser" shows the same digest, and only that one.
-  const viewUrl = new RegExp(`${h.baseUrl}/digest/[0-9a-f-]{36}\\?token=[\\w.-]+`).exec(digest.email.text ?? '')?.[0] ?? '';
+  const viewUrl =
+    new RegExp(`${h.baseUrl}/digest/[0-9a-f-]{36}\\?token=[\\w.-]+`).exec(digest.email.text ?? '')?.[0] ?? '';
   const view = await fetch(viewUrl);
   expect(view.status).toBe(200);
   expect(await view.text()).toContain(sentPapers[0]?.title);
