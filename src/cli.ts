@@ -12,6 +12,9 @@ import { migrate } from './migrate.ts';
 import { ingestSample } from './papers/ingest.ts';
 import { syncTopics } from './topics/topics.queries.ts';
 
+/** A command line that asks for something impossible; printed as one line, exit code 2. */
+class UsageError extends Error {}
+
 const program = new Command('paperboy')
   .description('Trending research papers in your inbox, once a day.')
   .showHelpAfterError('(run with --help for usage)')
@@ -95,7 +98,7 @@ program
   .option('--sample', 'load the bundled sample papers (the 119 papers Paperboy grew from)')
   .option('--json', 'print one JSON line per source')
   .action(async (options: { sample?: boolean; json?: boolean }) => {
-    if (!options.sample) throw new InvalidArgumentError('nothing to ingest: pass --sample');
+    if (!options.sample) throw new UsageError('nothing to ingest: pass --sample');
     const result = await withRuntime((runtime) => ingestSample(runtime.deps));
     console.log(
       options.json
@@ -160,7 +163,7 @@ try {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else if (error instanceof ConfigError) {
     for (const problem of error.problems) console.error(`paperboy: config: ${problem}`);
-  } else if (error instanceof InvalidArgumentError) {
+  } else if (error instanceof UsageError) {
     console.error(`paperboy: ${error.message}`);
     process.exitCode = 2;
   } else {

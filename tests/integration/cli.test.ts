@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { createSubscriber } from '../helpers/factories.ts';
+import { type Harness, startHarness } from '../helpers/harness.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/paperboy.js', import.meta.url));
+
+/**
+ * Runs the real CLI in a child process with only the environment given (plus PATH). Asynchronous
+ * on purpose: the SMTP sink lives in this process and must keep answering while the CLI sends.
+ */
+function paperboy(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATA_DIR: mkdtempSync(path.join(tmpdir(), 'paperboy-cli-')),
+          CAPTURE_SMTP_PORT: '0',
+          ...env,
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) =>
+        resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('bad input to the CLI: one line naming the problem, non-zero exit', () => {
+  test('a malformed --date', async () => {
+    const result = await paperboy(['digest', 'run', '--date', '2026-13-45']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/expected a date as YYYY-MM-DD/);
+  });
+
+  test('a bad configuration value names the variable', async () => {
+    const result = await paperboy(['migrate'], { PORT: 'eighty' });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^paperboy: config: PORT /)]);
+  });
+
+  test('ingest with nothing to ingest', async () => {
+    const result = await paperboy(['ingest']);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe('paperboy: nothing to ingest: pass --sample');
+  });
+
+  test('an unknown command', async () => {
+    const result = await paperboy(['frobnicate']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  test('--help works', async () => {
+    for (const command of [[], ['digest', 'run']]) {
+      const result = await paperboy([...command, '--help']);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: paperboy/);
+    }
+  });
+});
+
+describe('against the test database and SMTP sink', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ http: false });
+  });
+  afterAll(() => h?.close());
+
+  test.runIf(inject('database').kind === 'postgres')(
+    'ingest --sample then digest run --json sends, and a second run sends nothing',
+    async () => {
+      const env = { DATABASE_URL: h.testDatabase.url ?? '', SMTP_URL: h.sink.url };
+      const reader = await createSubscriber(h.db, { topics: ['optimization'] });
+      const ingest = await paperboy(['ingest', '--sample', '--json'], env);
+      expect(ingest.status).toBe(0);
+      expect(JSON.parse(ingest.stdout)).toMatchObject({ source: 'sample', fetched: 119, created: 119 });
+      const first = await paperboy(['digest', 'run', '--json'], env);
+      expect(first.status).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({ planned: 1, sent: 1, failed: 0 });
+      const second = await paperboy(['digest', 'run', '--json'], env);
+      expect(JSON.parse(second.stdout)).toMatchObject({ planned: 0, sent: 0 });
+      expect(h.sink.to(reader.email)).toHaveLength(1);
+    },
+  );
+});
+
+test('npm run demo works on the embedded defaults, and a second run duplicates nothing', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'paperboy-demo-'));
+  const first = await paperboy(['demo'], { DATA_DIR: dataDir });
+  expect(first.status, first.stderr).toBe(0);
+  for (const email of ['ada@example.com', 'grace@example.com', 'alan@example.com']) {
+    expect(first.stdout).toMatch(new RegExp(`${email}.*\\b10\\b.*sent`));
+  }
+  const emlFiles = first.stdout.match(/\/\S+\.eml/g) ?? [];
+  expect(emlFiles).toHaveLength(3);
+  for (const file of emlFiles) expect(existsSync(file)).toBe(true);
+  expect(first.stdout).toContain('/outbox');
+
+  const second = await paperboy(['demo'], { DATA_DIR: dataDir });
+  expect(second.status, second.stderr).toBe(0);
+  expect(second.stdout).toContain('sent 0 now');
+  expect(readdirSync(path.join(dataDir, 'outbox'))).toHaveLength(3);
+});
