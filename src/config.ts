@@ -12,7 +12,8 @@ export class ConfigError extends Error {
   }
 }
 
-const isTimezone = (zone: string): boolean => {
+/** Whether `zone` is an IANA timezone this runtime knows. */
+export const isTimezone = (zone: string): boolean => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;

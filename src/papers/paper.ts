@@ -42,3 +42,22 @@ export function normaliseTitle(title: string): string {
 export function titleId(title: string): string {
   return `t-${createHash('sha256').update(normaliseTitle(title)).digest('hex').slice(0, 16)}`;
 }
+
+/** A paper with no links, authors or signals beyond what is given. */
+export function newPaper(
+  fields: Pick<Paper, 'id' | 'title' | 'abstract' | 'firstSeenAt'> & Partial<Paper>,
+): Paper {
+  return {
+    authors: [],
+    categories: [],
+    keywords: [],
+    pageUrl: null,
+    pdfUrl: null,
+    codeUrl: null,
+    publishedAt: null,
+    upvotes: 0,
+    comments: 0,
+    stars: 0,
+    ...fields,
+  };
+}

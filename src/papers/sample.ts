@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type Paper, titleId } from './paper.ts';
+import { newPaper, type Paper, titleId } from './paper.ts';
 
 const SAMPLE_FILE = new URL('./sample/trending-papers.json', import.meta.url);
 
@@ -9,20 +9,7 @@ const SAMPLE_FILE = new URL('./sample/trending-papers.json', import.meta.url);
  */
 export function loadSamplePapers(now: Date): Paper[] {
   const rows = JSON.parse(readFileSync(SAMPLE_FILE, 'utf8')) as { title: string; abstract: string }[];
-  return rows.map((row) => ({
-    id: titleId(row.title),
-    title: row.title,
-    abstract: row.abstract,
-    authors: [],
-    categories: [],
-    keywords: [],
-    pageUrl: null,
-    pdfUrl: null,
-    codeUrl: null,
-    publishedAt: null,
-    firstSeenAt: now,
-    upvotes: 0,
-    comments: 0,
-    stars: 0,
-  }));
+  return rows.map((row) =>
+    newPaper({ id: titleId(row.title), title: row.title, abstract: row.abstract, firstSeenAt: now }),
+  );
 }

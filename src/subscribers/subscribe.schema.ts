@@ -1,13 +1,5 @@
 import { z } from 'zod';
-
-const isTimezone = (zone: string): boolean => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isTimezone } from '../config.ts';
 
 /** A new subscription as the API and the landing form send it. */
 export const SubscribeSchema = z.strictObject({

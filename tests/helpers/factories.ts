@@ -1,5 +1,5 @@
 import type { Db } from '../../src/db.ts';
-import type { Paper } from '../../src/papers/paper.ts';
+import { newPaper, type Paper } from '../../src/papers/paper.ts';
 
 let counter = 0;
 
@@ -39,19 +39,5 @@ export async function createSubscriber(
 
 /** A paper with sensible defaults. */
 export function paper(overrides: Partial<Paper> & { id: string; title: string }): Paper {
-  return {
-    abstract: 'An abstract.',
-    authors: [],
-    categories: [],
-    keywords: [],
-    pageUrl: null,
-    pdfUrl: null,
-    codeUrl: null,
-    publishedAt: null,
-    firstSeenAt: new Date(),
-    upvotes: 0,
-    comments: 0,
-    stars: 0,
-    ...overrides,
-  };
+  return newPaper({ abstract: 'An abstract.', firstSeenAt: new Date(), ...overrides });
 }

@@ -19,6 +19,18 @@ beforeEach(async () => {
   h.setNow(new Date('2026-11-20T08:00:00Z'));
 });
 
+/** A reader whose digest for today is planned (one sample paper) but not yet sent. */
+async function readerWithPlannedDigest() {
+  await ingestSample(h.deps);
+  const reader = await createSubscriber(h.db, { topics: ['optimization'] });
+  await insertPlannedDelivery(h.db, {
+    subscriberId: reader.id,
+    digestDate: new Date(`${isoDate(h.deps.now())}T00:00:00Z`),
+    papers: [{ paperId: (await h.db.paper.findFirstOrThrow()).id, why: 'test' }],
+  });
+  return reader;
+}
+
 test('running the digest twice sends each reader one email', async () => {
   await ingestSample(h.deps);
   const readers = await Promise.all(
@@ -45,13 +57,7 @@ test('a dry run ranks and reports but writes and sends nothing', async () => {
 });
 
 test('a reader who unsubscribes after planning gets no email', async () => {
-  await ingestSample(h.deps);
-  const reader = await createSubscriber(h.db, { topics: ['optimization'] });
-  await insertPlannedDelivery(h.db, {
-    subscriberId: reader.id,
-    digestDate: new Date(`${isoDate(h.deps.now())}T00:00:00Z`),
-    papers: [{ paperId: (await h.db.paper.findFirstOrThrow()).id, why: 'test' }],
-  });
+  const reader = await readerWithPlannedDigest();
   await unsubscribe(
     h.deps,
     createToken(TEST_SECRET, { purpose: 'unsubscribe', subscriberId: reader.id, version: 1, expiresAt: 0 }),
@@ -64,13 +70,7 @@ test('a reader who unsubscribes after planning gets no email', async () => {
 });
 
 test('a planned delivery whose reader became inactive is skipped at send time, not sent', async () => {
-  await ingestSample(h.deps);
-  const reader = await createSubscriber(h.db, { topics: ['optimization'] });
-  await insertPlannedDelivery(h.db, {
-    subscriberId: reader.id,
-    digestDate: new Date(`${isoDate(h.deps.now())}T00:00:00Z`),
-    papers: [{ paperId: (await h.db.paper.findFirstOrThrow()).id, why: 'test' }],
-  });
+  const reader = await readerWithPlannedDigest();
   await h.db.subscriber.update({ where: { id: reader.id }, data: { status: 'paused' } });
   expect((await runDigest(h.deps)).sent).toBe(0);
   expect(await h.db.delivery.findFirstOrThrow()).toMatchObject({
