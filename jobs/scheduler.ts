@@ -1,12 +1,11 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import type { Deps } from '../src/deps.ts';
 import { runDigest } from '../src/digest/run.ts';
-import type { Runtime } from './runtime.ts';
 
-/** Runs the day's digest at DIGEST_CRON in DIGEST_TIMEZONE; a tick never overlaps the previous one. */
-export function startScheduler(runtime: Runtime): ScheduledTask {
-  const { config, deps } = runtime;
+/** Runs the day's digest at `cron` in `timezone` (DIGEST_CRON, DIGEST_TIMEZONE); ticks never overlap. */
+export function startScheduler(deps: Deps, schedule: { cron: string; timezone: string }): ScheduledTask {
   const task = cron.schedule(
-    config.digestCron,
+    schedule.cron,
     async () => {
       try {
         await runDigest(deps);
@@ -14,8 +13,8 @@ export function startScheduler(runtime: Runtime): ScheduledTask {
         deps.log.error({ event: 'digest.run_failed', err: error });
       }
     },
-    { timezone: config.digestTimezone, noOverlap: true, name: 'digest' },
+    { timezone: schedule.timezone, noOverlap: true, name: 'digest' },
   );
-  deps.log.info({ event: 'scheduler.started', cron: config.digestCron, timezone: config.digestTimezone });
+  deps.log.info({ event: 'scheduler.started', cron: schedule.cron, timezone: schedule.timezone });
   return task;
 }

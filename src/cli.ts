@@ -44,7 +44,9 @@ async function runService(roles: { http: boolean; scheduler: boolean }): Promise
   const log = createLogger(config.logLevel, 1);
   const runtime = await openRuntime(config, log);
   const server = roles.http ? await startServer(runtime) : undefined;
-  const task = roles.scheduler ? startScheduler(runtime) : undefined;
+  const task = roles.scheduler
+    ? startScheduler(runtime.deps, { cron: config.digestCron, timezone: config.digestTimezone })
+    : undefined;
   if (runtime.capture && server)
     log.info({ event: 'mail.capture', outbox: `${config.publicUrl}/outbox`, dir: runtime.capture.dir });
   const stop = async (signal: string) => {
