@@ -1,5 +1,5 @@
 // Prisma CLI configuration. Only `prisma generate` is run here (see scripts/generate-client.js);
-// migrations are applied by src/db/migrate.ts, so the URL may be empty.
+// migrations are applied by src/migrate.ts, so the URL may be empty.
 import { defineConfig } from 'prisma/config';
 
 export default defineConfig({

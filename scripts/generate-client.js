@@ -3,7 +3,7 @@
 // Prisma's CLI downloads a native schema engine before it runs any command, which fails on
 // machines that reach only the npm registry. `prisma generate` never uses that engine, so we
 // point PRISMA_SCHEMA_ENGINE_BINARY at an existing file to skip the download. Migrations do not
-// go through the CLI at all: src/db/migrate.ts applies prisma/migrations itself.
+// go through the CLI at all: src/migrate.ts applies prisma/migrations itself.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 

@@ -23,7 +23,7 @@ const program = new Command('paperboy')
 /** Opens the runtime for a one-shot command, runs it, and always closes what it opened. */
 async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>, defaultLevel = 'warn'): Promise<T> {
   const config = loadConfig();
-  const runtime = await openRuntime(config, createLogger(process.env.LOG_LEVEL ?? defaultLevel, 2));
+  const runtime = await openRuntime(config, createLogger(config.logLevel ?? defaultLevel, 2));
   try {
     return await fn(runtime);
   } finally {
@@ -41,9 +41,15 @@ const isoDateArg = (value: string): string => {
 /** Runs a long-lived role until SIGINT/SIGTERM, then shuts down in order. */
 async function runService(roles: { http: boolean; scheduler: boolean }): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.logLevel, 1);
+  const log = createLogger(config.logLevel ?? 'info', 1);
   const runtime = await openRuntime(config, log);
-  const server = roles.http ? await startServer(runtime) : undefined;
+  // A port already in use must end the process, not leave the capture server holding it open.
+  const server = roles.http
+    ? await startServer(runtime).catch(async (error: unknown) => {
+        await runtime.close();
+        throw error;
+      })
+    : undefined;
   const task = roles.scheduler
     ? startScheduler(runtime.deps, { cron: config.digestCron, timezone: config.digestTimezone })
     : undefined;

@@ -59,7 +59,7 @@ const EnvSchema = z.object({
     .string()
     .default('UTC')
     .refine(isTimezone, 'is not an IANA timezone (e.g. Europe/Berlin)'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
 });
 
@@ -77,7 +77,8 @@ export interface Config {
   port: number;
   digestCron: string;
   digestTimezone: string;
-  logLevel: string;
+  /** Unset means each entry point's own default (info for services, warn for one-shot commands). */
+  logLevel: string | undefined;
   trustProxy: boolean;
 }
 
@@ -86,7 +87,11 @@ export interface Config {
  * and kept in DATA_DIR so links in earlier emails keep working across restarts.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty variable means unset, for every variable alike (`PORT=` is not port 0).
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const parsed = EnvSchema.safeParse(given);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`),

@@ -11,7 +11,11 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infe
   const parsed = schema.safeParse(body ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const field = issue?.path.length ? issue.path.join('.') : undefined;
+  const field = issue?.path.length
+    ? issue.path.join('.')
+    : issue?.code === 'unrecognized_keys'
+      ? issue.keys[0]
+      : undefined;
   const message =
     issue?.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : issue?.message;
   throw badRequest(field ? `${field} ${message}` : (message ?? 'invalid request'), {

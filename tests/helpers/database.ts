@@ -36,7 +36,15 @@ export async function prepareTemplateDatabase() {
   const name = new URL(url).pathname.slice(1) || 'paperboy_test';
   try {
     await adminQuery(url, 'SELECT 1');
-  } catch {
+  } catch (error) {
+    // Only "nobody is there" falls back; a server that refuses us (password, role) is a setup error.
+    const code = (error as { code?: string }).code ?? '';
+    if (
+      !['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code) &&
+      !/timeout/i.test(String(error))
+    ) {
+      throw error;
+    }
     return { kind: 'embedded' as const, templateUrl: '', display: 'PGlite' };
   }
   await adminQuery(url, `CREATE DATABASE ${quote(name)}`).catch((error: { code?: string }) => {

@@ -88,6 +88,15 @@ describe('POST /api/subscriptions refuses bad input with a 4xx that names the pr
   });
 });
 
+test('a 400 names the field at fault, unknown fields included', async () => {
+  const invalid = await postJson(JSON.stringify({ email: 'nope', topics: ['optimization'] }));
+  expect(((await invalid.json()) as { error: { field: string } }).error.field).toBe('email');
+  const unknown = await postJson(
+    JSON.stringify({ email: 'a@example.com', topics: ['optimization'], admin: true }),
+  );
+  expect(((await unknown.json()) as { error: { field: string } }).error.field).toBe('admin');
+});
+
 test('the answer is the same for a new, a pending and an active address (no enumeration)', async () => {
   await createSubscriber(h.db, { email: 'active@example.com', status: 'active' });
   await createSubscriber(h.db, { email: 'pending@example.com', status: 'pending' });

@@ -58,6 +58,22 @@ describe('loadConfig', () => {
     expect(problems[0]).toMatch(message);
   });
 
+  test('an empty variable means unset, for every variable', () => {
+    const config = loadConfig({
+      DATA_DIR: dataDir(),
+      PORT: '',
+      MAIL_FROM: ' ',
+      DATABASE_URL: '',
+      LOG_LEVEL: '',
+    });
+    expect(config).toMatchObject({
+      port: 3000,
+      mailFrom: 'Paperboy <paperboy@localhost>',
+      databaseUrl: undefined,
+      logLevel: undefined,
+    });
+  });
+
   test('every problem is reported at once', () => {
     expect(problemsOf({ DATA_DIR: dataDir(), PORT: '-1', DIGEST_TIMEZONE: 'Nowhere' })).toHaveLength(2);
   });
