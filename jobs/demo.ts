@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { isoDate, runDigest } from '../src/digest/run.ts';
 import { emlFileName } from '../src/mail/capture-server.ts';
-import { ingestSample } from '../src/papers/ingest.ts';
 import { markPapersSeenAt } from '../src/papers/papers.queries.ts';
-import { loadSamplePapers } from '../src/papers/sample.ts';
+import { ingestSample, loadSamplePapers } from '../src/papers/sample.ts';
 import { upsertConfirmedSubscriber } from '../src/subscribers/subscribers.queries.ts';
 import type { Runtime } from './runtime.ts';
 

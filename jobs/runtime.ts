@@ -4,7 +4,7 @@ import { type Database, openDatabase } from '../src/db.ts';
 import type { Deps } from '../src/deps.ts';
 import type { Logger } from '../src/log.ts';
 import { type CaptureServer, startCaptureServer } from '../src/mail/capture-server.ts';
-import { createMailer } from '../src/mail/mailer.ts';
+import { createMailer, type Mailer } from '../src/mail/mailer.ts';
 import { type MigrationResult, migrate } from '../src/migrate.ts';
 import { syncTopics } from '../src/topics/topics.queries.ts';
 
@@ -20,15 +20,21 @@ export interface Runtime {
 
 /**
  * Opens the database (embedded when DATABASE_URL is unset) and brings it up to date, starts the
- * capture SMTP server when SMTP_URL is unset, and builds the mailer.
+ * capture SMTP server when SMTP_URL is unset, and builds the mailer (none with `mail: false`).
  */
-export async function openRuntime(config: Config, log: Logger): Promise<Runtime> {
+export async function openRuntime(
+  config: Config,
+  log: Logger,
+  options: { mail?: boolean } = {},
+): Promise<Runtime> {
   const database = await openDatabase(config.databaseUrl, config.dataDir);
   try {
     const migrations = await migrate(database);
     await syncTopics(database.prisma);
-    const capture = config.smtpUrl ? undefined : await startCapture(config, log);
-    const mailer = createMailer(config.smtpUrl ?? capture?.url ?? '', config.mailFrom);
+    const wantsMail = options.mail !== false;
+    const capture = config.smtpUrl || !wantsMail ? undefined : await startCapture(config, log);
+    const smtpUrl = config.smtpUrl ?? capture?.url;
+    const mailer = smtpUrl ? createMailer(smtpUrl, config.mailFrom) : noMailer;
     const deps: Deps = { db: database.prisma, mailer, log, config, now: () => new Date() };
     return {
       config,
@@ -47,6 +53,12 @@ export async function openRuntime(config: Config, log: Logger): Promise<Runtime>
     throw error;
   }
 }
+
+/** For commands that send no mail: using it is a bug, said plainly. */
+const noMailer: Mailer = {
+  send: () => Promise.reject(new Error('this command does not send mail')),
+  close: () => {},
+};
 
 async function startCapture(config: Config, log: Logger): Promise<CaptureServer> {
   const dir = path.join(config.dataDir, 'outbox');

@@ -1,15 +1,19 @@
 /* biome-ignore-all lint/suspicious/noConsole: the CLI's output is its interface */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { MultiBar } from 'cli-progress';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runDemo } from '../jobs/demo.ts';
+import { configuredSources, ingestSources } from '../jobs/ingest.ts';
 import { openRuntime, type Runtime } from '../jobs/runtime.ts';
 import { startScheduler } from '../jobs/scheduler.ts';
 import { startServer } from '../jobs/server.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, SOURCE_NAMES, type SourceName } from './config.ts';
 import { openDatabase } from './db.ts';
 import { runDigest } from './digest/run.ts';
 import { createLogger } from './log.ts';
 import { migrate } from './migrate.ts';
-import { ingestSample } from './papers/ingest.ts';
+import { type IngestResult, ingestFrom } from './papers/ingest.ts';
+import { ingestSample } from './papers/sample.ts';
+import { FILE_FORMATS, type FileFormat, fileSource } from './papers/sources/file.ts';
 import { syncTopics } from './topics/topics.queries.ts';
 
 /** A command line that asks for something impossible; printed as one line, exit code 2. */
@@ -21,9 +25,13 @@ const program = new Command('paperboy')
   .exitOverride();
 
 /** Opens the runtime for a one-shot command, runs it, and always closes what it opened. */
-async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>, defaultLevel = 'warn'): Promise<T> {
+async function withRuntime<T>(
+  fn: (runtime: Runtime) => Promise<T>,
+  defaultLevel = 'warn',
+  options: { mail?: boolean } = {},
+): Promise<T> {
   const config = loadConfig();
-  const runtime = await openRuntime(config, createLogger(config.logLevel ?? defaultLevel, 2));
+  const runtime = await openRuntime(config, createLogger(config.logLevel ?? defaultLevel, 2), options);
   try {
     return await fn(runtime);
   } finally {
@@ -38,6 +46,42 @@ const isoDateArg = (value: string): string => {
   return value;
 };
 
+interface IngestOptions {
+  source?: SourceName | 'file';
+  date?: string;
+  file?: string;
+  format?: FileFormat;
+  sample?: boolean;
+  json?: boolean;
+}
+
+/** Picks what `ingest` reads from its options; a bad combination is a usage error. */
+async function runIngest(runtime: Runtime, options: IngestOptions): Promise<IngestResult[]> {
+  if (options.sample) return [await ingestSample(runtime.deps)];
+  const date = options.date ?? new Date().toISOString().slice(0, 10);
+  if (options.file || options.source === 'file') {
+    if (!options.file || !options.format)
+      throw new UsageError('--file PATH and --format hf|arxiv|jsonl go together');
+    return [await ingestFrom(runtime.deps, fileSource(options.file, options.format), date)];
+  }
+  if (options.format) throw new UsageError('--format is for --file');
+  const sources = configuredSources(runtime, options.source ? [options.source] : undefined);
+  const bar = process.stderr.isTTY
+    ? new MultiBar({ format: '{source} | {value} records', stream: process.stderr })
+    : undefined;
+  const bars = new Map<string, ReturnType<MultiBar['create']>>();
+  try {
+    return await ingestSources(runtime, sources, date, (progress) => {
+      if (!bar) return;
+      const line = bars.get(progress.source) ?? bar.create(0, 0, { source: progress.source });
+      bars.set(progress.source, line);
+      line.update(progress.fetched, { source: progress.source });
+    });
+  } finally {
+    bar?.stop();
+  }
+}
+
 /** Runs a long-lived role until SIGINT/SIGTERM, then shuts down in order. */
 async function runService(roles: { http: boolean; scheduler: boolean }): Promise<void> {
   const config = loadConfig();
@@ -51,7 +95,11 @@ async function runService(roles: { http: boolean; scheduler: boolean }): Promise
       })
     : undefined;
   const task = roles.scheduler
-    ? startScheduler(runtime.deps, { cron: config.digestCron, timezone: config.digestTimezone })
+    ? startScheduler(
+        runtime.deps,
+        { cron: config.digestCron, timezone: config.digestTimezone },
+        configuredSources(runtime),
+      )
     : undefined;
   if (runtime.capture && server)
     log.info({ event: 'mail.capture', outbox: `${config.publicUrl}/outbox`, dir: runtime.capture.dir });
@@ -102,17 +150,27 @@ program
 
 program
   .command('ingest')
-  .description('load papers into the database')
+  .description(
+    'load papers from the configured sources (SOURCES), one source, a file, or the bundled sample.\n' +
+      'Exit code: 0 all stored, 3 some records skipped (see the reasons), 1 a source failed.',
+  )
+  .addOption(new Option('--source <name>', 'only this source').choices([...SOURCE_NAMES, 'file']))
+  .option('--date <YYYY-MM-DD>', 'the day to fetch (default today, UTC)', isoDateArg)
+  .option('--file <path>', 'a file to load (with --format)')
+  .addOption(new Option('--format <format>', 'the file format').choices([...FILE_FORMATS]))
   .option('--sample', 'load the bundled sample papers (the 119 papers Paperboy grew from)')
   .option('--json', 'print one JSON line per source')
-  .action(async (options: { sample?: boolean; json?: boolean }) => {
-    if (!options.sample) throw new UsageError('nothing to ingest: pass --sample');
-    const result = await withRuntime((runtime) => ingestSample(runtime.deps));
-    console.log(
-      options.json
-        ? JSON.stringify(result)
-        : `${result.source}: fetched ${result.fetched}, created ${result.created}, skipped ${result.skipped}`,
-    );
+  .action(async (options: IngestOptions) => {
+    const results = await withRuntime((runtime) => runIngest(runtime, options), 'warn', { mail: false });
+    for (const result of results) {
+      console.log(
+        options.json
+          ? JSON.stringify(result)
+          : `${result.source}: fetched ${result.fetched}, created ${result.created}, updated ${result.updated}, unchanged ${result.unchanged}, skipped ${result.skipped}${result.skipped ? ` ${JSON.stringify(result.skippedBy)}` : ''}${result.error ? `; failed: ${result.error}` : ''}`,
+      );
+    }
+    if (results.some((result) => result.errors > 0)) process.exitCode = 1;
+    else if (results.some((result) => result.skipped > 0)) process.exitCode = 3;
   });
 
 const digest = program.command('digest').description('the daily digest');

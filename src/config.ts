@@ -4,6 +4,10 @@ import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
 
+/** The paper sources an operator can enable in SOURCES (and name in `ingest --source`). */
+export const SOURCE_NAMES = ['huggingface', 'arxiv', 'arxiv-rss'] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
 /** Thrown when the environment does not describe a runnable configuration; one line per problem. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -61,6 +65,46 @@ const EnvSchema = z.object({
     .refine(isTimezone, 'is not an IANA timezone (e.g. Europe/Berlin)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  SOURCES: z
+    .string()
+    .default('huggingface,arxiv')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(SOURCE_NAMES, { error: `must list sources among ${SOURCE_NAMES.join(', ')}` }))),
+  HF_API_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default('https://huggingface.co'),
+  ARXIV_API_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default('http://export.arxiv.org'),
+  ARXIV_RSS_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default('https://rss.arxiv.org'),
+  ARXIV_CATEGORIES: z
+    .string()
+    .default('cs.LG,cs.CL,cs.CV,stat.ML')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((cat) => cat.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(/^[a-z-]+(\.[A-Za-z-]+)?$/, { error: 'must be arXiv categories such as cs.LG,stat.ML' }),
+        )
+        .min(1, { error: 'must name at least one category' }),
+    ),
+  ARXIV_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
+  FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  CONTACT_EMAIL: z.email({ error: 'must be an email address' }).optional(),
 });
 
 /** The validated configuration every entry point passes down. */
@@ -80,6 +124,18 @@ export interface Config {
   /** Unset means each entry point's own default (info for services, warn for one-shot commands). */
   logLevel: string | undefined;
   trustProxy: boolean;
+  sources: {
+    enabled: SourceName[];
+    huggingFaceUrl: string;
+    arxivApiUrl: string;
+    arxivRssUrl: string;
+    arxivCategories: string[];
+    /** arXiv's terms: one request every 3 s; lower it only for a mirror or a test server. */
+    arxivMinIntervalMs: number;
+    timeoutMs: number;
+    /** Who to tell when our fetching misbehaves; goes in the User-Agent. */
+    contact: string;
+  };
 }
 
 /**
@@ -115,6 +171,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     digestTimezone: vars.DIGEST_TIMEZONE,
     logLevel: vars.LOG_LEVEL,
     trustProxy: vars.TRUST_PROXY === 'true',
+    sources: {
+      enabled: vars.SOURCES,
+      huggingFaceUrl: vars.HF_API_URL,
+      arxivApiUrl: vars.ARXIV_API_URL,
+      arxivRssUrl: vars.ARXIV_RSS_URL,
+      arxivCategories: vars.ARXIV_CATEGORIES,
+      arxivMinIntervalMs: vars.ARXIV_MIN_INTERVAL_MS,
+      timeoutMs: vars.FETCH_TIMEOUT_MS,
+      contact: vars.CONTACT_EMAIL ?? /<([^>]+)>/.exec(vars.MAIL_FROM)?.[1] ?? vars.MAIL_FROM,
+    },
   };
 }
 

@@ -2,7 +2,7 @@ import type { Deps } from '../deps.ts';
 import { hashEmail } from '../log.ts';
 import type { EmailTemplate } from '../mail/templates.ts';
 import type { Paper } from '../papers/paper.ts';
-import { findPapersByIds, findPapersSeenBetween } from '../papers/papers.queries.ts';
+import { findCandidatePapers, findPapersByIds } from '../papers/papers.queries.ts';
 import { explain, indexPapers, rankPapers } from '../ranking/rank.ts';
 import { digestUrl, readerLinks } from '../subscribers/links.ts';
 import { isSuppressed } from '../subscribers/subscribers.queries.ts';
@@ -48,7 +48,8 @@ export function isoDate(date: Date): string {
 
 /**
  * Plans and sends the digest for `date` to every active reader who has none for it yet. Papers
- * are those first seen in the 24 hours before the run (before the end of `date` for a past date).
+ * are those first seen (or whose signals moved) in the 24 hours before the run (before the end
+ * of `date` for a past date).
  * Planning records one delivery per reader and date before anything is sent, so running twice,
  * or after a crash, sends nobody a second digest. A dry run ranks and reports, and writes nothing.
  */
@@ -60,7 +61,7 @@ export async function runDigest(
   const date = options.date ?? isoDate(now);
   const digestDate = new Date(`${date}T00:00:00Z`);
   const asOf = new Date(Math.min(now.getTime(), digestDate.getTime() + DAY_MS));
-  const papers = await findPapersSeenBetween(deps.db, new Date(asOf.getTime() - DAY_MS), asOf);
+  const papers = await findCandidatePapers(deps.db, new Date(asOf.getTime() - DAY_MS), asOf);
   const result: DigestRunResult = {
     date,
     dryRun: options.dryRun === true,

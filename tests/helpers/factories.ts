@@ -41,3 +41,8 @@ export async function createSubscriber(
 export function paper(overrides: Partial<Paper> & { id: string; title: string }): Paper {
   return newPaper({ abstract: 'An abstract.', firstSeenAt: new Date(), ...overrides });
 }
+
+/** Stores papers exactly as given, bypassing ingest's cleaning (for tests of what comes after). */
+export async function insertPapers(db: Db, papers: Paper[]): Promise<void> {
+  await db.paper.createMany({ data: papers.map((p) => ({ ...p, sources: ['test'] })) });
+}

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createSubscriber } from '../helpers/factories.ts';
+import { FixtureServer, send } from '../helpers/fixture-server.ts';
 import { type Harness, startHarness } from '../helpers/harness.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/paperboy.js', import.meta.url));
@@ -47,10 +48,13 @@ describe('bad input to the CLI: one line naming the problem, non-zero exit', () 
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^paperboy: config: PORT /)]);
   });
 
-  test('ingest with nothing to ingest', async () => {
-    const result = await paperboy(['ingest']);
-    expect(result.status).toBe(2);
-    expect(result.stderr.trim()).toBe('paperboy: nothing to ingest: pass --sample');
+  test('ingest with a file but no format, or an unknown source', async () => {
+    const noFormat = await paperboy(['ingest', '--file', 'papers.json']);
+    expect(noFormat.status).toBe(2);
+    expect(noFormat.stderr.trim()).toBe('paperboy: --file PATH and --format hf|arxiv|jsonl go together');
+    const unknown = await paperboy(['ingest', '--source', 'twitter']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/argument 'twitter' is invalid.*huggingface, arxiv, arxiv-rss, file/);
   });
 
   test('an unknown command', async () => {
@@ -89,6 +93,91 @@ describe('against the test database and SMTP sink', () => {
       const second = await paperboy(['digest', 'run', '--json'], env);
       expect(JSON.parse(second.stdout)).toMatchObject({ planned: 0, sent: 0 });
       expect(h.sink.to(reader.email)).toHaveLength(1);
+    },
+  );
+});
+
+describe('ingest from sources', () => {
+  let h: Harness;
+  let server: FixtureServer;
+  beforeAll(async () => {
+    h = await startHarness({ http: false });
+    server = await FixtureServer.start();
+    server.route('/api/daily_papers', (req, res) =>
+      send(
+        res,
+        req,
+        readFileSync(
+          new URL(`../fixtures/sources/hf-daily-papers-p${req.query.get('p')}.json`, import.meta.url),
+          'utf8',
+        ),
+        'application/json',
+      ),
+    );
+  });
+  afterAll(async () => {
+    await server?.close();
+    await h?.close();
+  });
+
+  test.runIf(inject('database').kind === 'postgres')(
+    '--source huggingface --date loads a day; running it again creates nothing',
+    async () => {
+      const env = { DATABASE_URL: h.testDatabase.url ?? '', HF_API_URL: server.url };
+      const first = await paperboy(
+        ['ingest', '--source', 'huggingface', '--date', '2026-11-27', '--json'],
+        env,
+      );
+      expect(first.status, first.stderr).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({
+        source: 'huggingface',
+        fetched: 119,
+        created: 119,
+        updated: 0,
+        skipped: 0,
+        errors: 0,
+      });
+      const second = await paperboy(
+        ['ingest', '--source', 'huggingface', '--date', '2026-11-27', '--json'],
+        env,
+      );
+      expect(JSON.parse(second.stdout)).toMatchObject({ created: 0, updated: 0, unchanged: 119 });
+      expect(server.seen('/api/daily_papers')[0]?.query.get('date')).toBe('2026-11-27');
+    },
+  );
+
+  test.runIf(inject('database').kind === 'postgres')(
+    '--file with bad records stores the good ones and exits 3',
+    async () => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'paperboy-file-')), 'papers.jsonl');
+      writeFileSync(
+        file,
+        [
+          JSON.stringify({
+            id: 'arXiv:2611.55501v2',
+            title: 'Good paper',
+            abstract: 'Good abstract.',
+            authors: ['A. Author'],
+          }),
+          JSON.stringify({ title: 'No abstract' }),
+          '{broken',
+        ].join('\n'),
+      );
+      const result = await paperboy(['ingest', '--file', file, '--format', 'jsonl', '--json'], {
+        DATABASE_URL: h.testDatabase.url ?? '',
+      });
+      expect(result.status).toBe(3);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        source: 'file',
+        fetched: 3,
+        created: 1,
+        skipped: 2,
+        skippedBy: { 'missing abstract': 1, 'unreadable entry': 1 },
+      });
+      expect(await h.db.paper.findUnique({ where: { id: '2611.55501' } })).toMatchObject({
+        title: 'Good paper',
+        authors: ['A. Author'],
+      });
     },
   );
 });

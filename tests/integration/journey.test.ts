@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runDigest } from '../../src/digest/run.ts';
-import { ingestSample } from '../../src/papers/ingest.ts';
 import { markPapersSeenAt } from '../../src/papers/papers.queries.ts';
-import { loadSamplePapers } from '../../src/papers/sample.ts';
+import { ingestSample, loadSamplePapers } from '../../src/papers/sample.ts';
 import { createSubscriber } from '../helpers/factories.ts';
 import { type Harness, startHarness } from '../helpers/harness.ts';
 
