@@ -1,9 +1,18 @@
 import type { Deps } from '../deps.ts';
 import { notFound } from '../errors.ts';
+import type { Paper } from '../papers/paper.ts';
+import { findCandidatePapers, findPapersByIds } from '../papers/papers.queries.ts';
+import { indexPapers, rankPapers, trendingScore } from '../ranking/rank.ts';
+import { findRecentSentDeliveries } from '../subscribers/account.queries.ts';
+import { digestUrl } from '../subscribers/links.ts';
 import { subscriberForToken } from '../subscribers/subscribers.service.ts';
+import { findTopic } from '../topics/topics.queries.ts';
 import { loadDeliveryForSending } from './digest.queries.ts';
 import { compileDigestTemplate } from './render.ts';
 import { digestValuesFor } from './run.ts';
+
+const DAY_MS = 86_400_000;
+const FEED_DIGESTS = 10;
 
 let template: ReturnType<typeof compileDigestTemplate> | undefined;
 
@@ -19,4 +28,55 @@ export async function archivedDigestHtml(deps: Deps, deliveryId: string, token: 
     throw notFound('digest');
   template ??= compileDigestTemplate();
   return (await template).html(await digestValuesFor(deps, delivery));
+}
+
+/** Today's trending papers (first seen in the last 24 hours), most trending first. */
+export async function trendingToday(deps: Deps, limit: number): Promise<Paper[]> {
+  const now = deps.now();
+  const papers = await findCandidatePapers(deps.db, new Date(now.getTime() - DAY_MS), now);
+  return papers
+    .map((paper) => ({ paper, score: trendingScore(paper) }))
+    .sort((a, b) => b.score - a.score || a.paper.id.localeCompare(b.paper.id))
+    .slice(0, limit)
+    .map((entry) => entry.paper);
+}
+
+/** Today's trending papers ranked for one topic, for its public feed; an unknown topic is a 404. */
+export async function trendingForTopic(deps: Deps, slug: string, limit: number) {
+  const topic = await findTopic(deps.db, slug);
+  if (!topic) throw notFound('topic');
+  const now = deps.now();
+  const papers = await findCandidatePapers(deps.db, new Date(now.getTime() - DAY_MS), now);
+  const ranked = rankPapers(indexPapers(papers), {
+    topics: [topic],
+    interests: [],
+    authors: [],
+    excludes: [],
+    limit,
+  });
+  return { topic, updated: now, papers: ranked.map((entry) => entry.paper) };
+}
+
+/** The papers of a reader's recent digests, newest digest first, for their private feed. */
+export async function readerFeed(deps: Deps, token: unknown) {
+  const { subscriber } = await subscriberForToken(deps, 'feed', token);
+  const deliveries = await findRecentSentDeliveries(deps.db, subscriber.id, FEED_DIGESTS);
+  const papers = new Map(
+    (
+      await findPapersByIds(
+        deps.db,
+        deliveries.flatMap((d) => d.papers.map((p) => p.paperId)),
+      )
+    ).map((p) => [p.id, p]),
+  );
+  const entries = deliveries.flatMap((delivery) =>
+    delivery.papers.flatMap(({ paperId, why }) => {
+      const paper = papers.get(paperId);
+      if (!paper) return [];
+      const digestDate = delivery.digestDate.toISOString().slice(0, 10);
+      const viewUrl = digestUrl(deps.config, subscriber, delivery.id);
+      return [{ paper, why, digestDate, updated: delivery.sentAt ?? delivery.digestDate, viewUrl }];
+    }),
+  );
+  return { subscriberId: subscriber.id, updated: entries[0]?.updated ?? deps.now(), entries };
 }

@@ -20,10 +20,12 @@ export function createPageRenderer(dir = PAGES_DIR): PageRenderer {
   const compile = (file: string) =>
     handlebars.compile(readFileSync(`${dir}${file}`, 'utf8'), { strict: false });
   const layout = compile('layout.hbs');
+  const files = readdirSync(dir).filter((file) => file.endsWith('.hbs') && file !== 'layout.hbs');
+  // `_name.hbs` files are partials (shared form parts), used as {{> name}}.
+  for (const file of files.filter((name) => name.startsWith('_')))
+    handlebars.registerPartial(file.slice(1, -4), readFileSync(`${dir}${file}`, 'utf8'));
   const pages = new Map(
-    readdirSync(dir)
-      .filter((file) => file.endsWith('.hbs') && file !== 'layout.hbs')
-      .map((file) => [file.replace(/\.hbs$/, ''), compile(file)]),
+    files.filter((file) => !file.startsWith('_')).map((file) => [file.replace(/\.hbs$/, ''), compile(file)]),
   );
   return {
     render(name, values) {
@@ -36,3 +38,6 @@ export function createPageRenderer(dir = PAGES_DIR): PageRenderer {
 
 /** The stylesheet every page links to. */
 export const stylesheet = (dir = PAGES_DIR): string => readFileSync(`${dir}app.css`, 'utf8');
+
+/** The small progressive-enhancement script (topic filter, time zone detection) every page loads. */
+export const script = (dir = PAGES_DIR): string => readFileSync(`${dir}app.js`, 'utf8');

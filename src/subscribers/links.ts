@@ -48,3 +48,8 @@ export function readerLinks(config: LinkConfig, who: LinkSubject) {
 export function digestUrl(config: LinkConfig, who: LinkSubject, deliveryId: string): string {
   return link(config, `/digest/${deliveryId}`, 'digest', who, 0, deliveryId);
 }
+
+/** The reader's private Atom feed, which mirrors their digests; it lasts until the token version changes. */
+export function feedUrl(config: LinkConfig, who: LinkSubject): string {
+  return link(config, '/feed.xml', 'feed', who);
+}

@@ -18,6 +18,10 @@ export const SubscribeSchema = z.strictObject({
     .array(z.string().trim().min(1).max(500, { error: 'must each be at most 500 characters' }))
     .max(10, { error: 'must be at most 10 entries' })
     .default([]),
+  authors: z
+    .array(z.string().trim().min(1).max(200, { error: 'must each be at most 200 characters' }))
+    .max(20, { error: 'must be at most 20 entries' })
+    .default([]),
   timezone: z
     .string()
     .max(64)
@@ -47,6 +51,21 @@ export const PreferencesSchema = z.strictObject({
   excludes: phrases(20),
   timezone: SubscribeSchema.shape.timezone,
   deliveryHour: SubscribeSchema.shape.deliveryHour,
+  frequency: z
+    .enum(['daily', 'weekdays', 'weekly'], { error: 'must be daily, weekdays or weekly' })
+    .default('daily'),
+  maxPapers: z.coerce
+    .number({ error: 'must be a whole number from 3 to 25' })
+    .int({ error: 'must be a whole number from 3 to 25' })
+    .min(3, { error: 'must be a whole number from 3 to 25' })
+    .max(25, { error: 'must be a whole number from 3 to 25' })
+    .default(10),
+  paused: z.boolean().default(false),
 });
 
 export type PreferencesInput = z.infer<typeof PreferencesSchema>;
+
+/** The "email me a link" form: only an address. */
+export const LinkRequestSchema = z.strictObject({ email: SubscribeSchema.shape.email });
+
+export type LinkRequestInput = z.infer<typeof LinkRequestSchema>;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db.ts';
-import type { InterestKind, SubscriberStatus } from '../generated/prisma/enums.ts';
+import type { Frequency, InterestKind, SubscriberStatus } from '../generated/prisma/enums.ts';
 
 /** The SHA-256 of a normalised address: how the suppression list remembers addresses it must never mail. */
 export function suppressionHash(email: string): string {
@@ -30,6 +30,10 @@ export interface PreferenceValues {
   excludes: string[];
   timezone: string;
   deliveryHour: number;
+  /** Left as it is when absent (the subscribe form does not ask). */
+  frequency?: Frequency;
+  /** Left as it is when absent. */
+  maxPapers?: number;
 }
 
 /** Replaces a subscriber's topics and interests with `prefs`. Run it inside a transaction. */
@@ -54,7 +58,12 @@ export async function replacePreferences(
   });
   await db.subscriber.update({
     where: { id: subscriberId },
-    data: { timezone: prefs.timezone, deliveryHour: prefs.deliveryHour },
+    data: {
+      timezone: prefs.timezone,
+      deliveryHour: prefs.deliveryHour,
+      ...(prefs.frequency ? { frequency: prefs.frequency } : {}),
+      ...(prefs.maxPapers ? { maxPapers: prefs.maxPapers } : {}),
+    },
   });
 }
 

@@ -1,9 +1,9 @@
 import type { Deps } from '../deps.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { hashEmail } from '../log.ts';
-import { compileEmailTemplate, type EmailTemplate } from '../mail/templates.ts';
 import { findUnknownTopics } from '../topics/topics.queries.ts';
-import { confirmUrl, readerLinks } from './links.ts';
+import { claimLinkEmail, findPreferenceRows } from './account.queries.ts';
+import { confirmationEmail, LINK_EMAIL_INTERVAL_MS, manageLinkEmail, sendLinkEmail } from './link-email.ts';
 import type { PreferencesInput, SubscribeInput } from './subscribe.schema.ts';
 import {
   findSubscriberByEmail,
@@ -15,24 +15,6 @@ import {
   transitionStatus,
 } from './subscribers.queries.ts';
 import { type TokenPurpose, verifyToken } from './tokens.ts';
-
-/** However often an address is posted, it gets at most one email in this window. */
-const CONFIRMATION_INTERVAL_MS = 10 * 60 * 1000;
-
-interface LinkEmailValues {
-  subject: string;
-  heading: string;
-  intro: string;
-  actionUrl: string;
-  actionLabel: string;
-  note: string;
-}
-
-let linkTemplate: Promise<EmailTemplate<LinkEmailValues>> | undefined;
-const getLinkTemplate = () => {
-  linkTemplate ??= compileEmailTemplate<LinkEmailValues>('link');
-  return linkTemplate;
-};
 
 /**
  * Starts a subscription with double opt-in. The outcome is deliberately invisible to the caller
@@ -47,7 +29,7 @@ export async function subscribe(deps: Deps, input: SubscribeInput, context: Requ
     return;
   }
   const now = deps.now();
-  const prefs = { ...input, authors: [], excludes: [] };
+  const prefs = { ...input, excludes: [] };
   const subscriber = await deps.db.$transaction(async (tx) => {
     const existing = await findSubscriberByEmail(tx, input.email);
     if (existing?.status === 'bounced' || existing?.status === 'complained') return null;
@@ -68,55 +50,14 @@ export async function subscribe(deps: Deps, input: SubscribeInput, context: Requ
     return { ...row, status: 'pending' as const };
   });
   if (!subscriber) return;
-  const claimed = await deps.db.subscriber.updateMany({
-    where: {
-      id: subscriber.id,
-      OR: [
-        { confirmationSentAt: null },
-        { confirmationSentAt: { lt: new Date(now.getTime() - CONFIRMATION_INTERVAL_MS) } },
-      ],
-    },
-    data: { confirmationSentAt: now },
-  });
-  if (claimed.count === 0) return;
-  const values =
+  if (!(await claimLinkEmail(deps.db, subscriber.id, now, LINK_EMAIL_INTERVAL_MS))) return;
+  sendLinkEmail(
+    deps,
+    subscriber.email,
     subscriber.status === 'pending'
-      ? {
-          subject: 'Confirm your Paperboy subscription',
-          heading: 'One click to confirm',
-          intro:
-            'Someone (we hope you) asked to get trending research papers from Paperboy at this address once a day.',
-          actionUrl: confirmUrl(deps.config, subscriber, now),
-          actionLabel: 'Confirm subscription',
-          note: 'If it was not you, ignore this email: nothing will be sent unless you confirm.',
-        }
-      : {
-          subject: 'Your Paperboy subscription',
-          heading: 'You are already subscribed',
-          intro:
-            'Someone (we hope you) asked to subscribe this address again. It already gets Paperboy’s daily papers.',
-          actionUrl: readerLinks(deps.config, subscriber).manageUrl,
-          actionLabel: 'Manage preferences',
-          note: 'If it was not you, ignore this email: nothing has changed.',
-        };
-  sendInBackground(deps, subscriber.email, values);
-}
-
-function sendInBackground(deps: Deps, to: string, values: LinkEmailValues): void {
-  // The HTTP answer must not wait for (or reveal anything through) the relay's speed.
-  getLinkTemplate()
-    .then((template) =>
-      deps.mailer.send({
-        to,
-        subject: values.subject,
-        html: template.html(values),
-        text: template.text(values),
-      }),
-    )
-    .then(() => deps.log.info({ event: 'subscribers.link_sent', who: hashEmail(to) }))
-    .catch((error: unknown) =>
-      deps.log.warn({ event: 'subscribers.link_failed', who: hashEmail(to), err: error }),
-    );
+      ? confirmationEmail(deps, subscriber)
+      : manageLinkEmail(deps, subscriber, 'again'),
+  );
 }
 
 /** Resolves a link token to its subscriber; tampered, expired, revoked and unknown are one 404. */
@@ -167,38 +108,42 @@ export async function unsubscribe(deps: Deps, token: unknown, context: RequestCo
 /** A reader's current preferences, for the manage page. */
 export async function preferencesFor(deps: Deps, token: unknown) {
   const { subscriber } = await subscriberForToken(deps, 'manage', token);
-  const [topics, interests] = await Promise.all([
-    deps.db.subscriberTopic.findMany({ where: { subscriberId: subscriber.id }, select: { topicSlug: true } }),
-    deps.db.interest.findMany({
-      where: { subscriberId: subscriber.id },
-      select: { kind: true, value: true },
-    }),
-  ]);
+  const { topics, interests } = await findPreferenceRows(deps.db, subscriber.id);
   const of = (kind: string) => interests.filter((i) => i.kind === kind).map((i) => i.value);
   return {
     email: subscriber.email,
     status: subscriber.status,
-    topics: topics.map((t) => t.topicSlug),
+    topics,
     interests: of('text'),
     authors: of('author'),
     excludes: of('exclude'),
     timezone: subscriber.timezone,
     deliveryHour: subscriber.deliveryHour,
+    frequency: subscriber.frequency,
+    maxPapers: subscriber.maxPapers,
+    subscriber,
   };
 }
 
-/** Replaces a reader's preferences through their manage link. */
+/**
+ * Replaces a reader's preferences through their manage link; `paused` pauses an active reader
+ * or resumes a paused one (other states are left as they are).
+ */
 export async function updatePreferences(
   deps: Deps,
   token: unknown,
   input: PreferencesInput,
   context: RequestContext,
-) {
+): Promise<void> {
   const { subscriber } = await subscriberForToken(deps, 'manage', token);
   const unknown = await findUnknownTopics(deps.db, input.topics);
   if (unknown.length > 0) throw badRequest(`unknown topics: ${unknown.join(', ')}`, { field: 'topics' });
+  const { paused, ...prefs } = input;
   await deps.db.$transaction(async (tx) => {
-    await replacePreferences(tx, subscriber.id, input);
+    await replacePreferences(tx, subscriber.id, prefs);
     await recordConsent(tx, subscriber.id, 'preferences', context, { topics: input.topics });
+    const [from, to] = paused ? (['active', 'paused'] as const) : (['paused', 'active'] as const);
+    if (await transitionStatus(tx, subscriber.id, [from], { status: to }))
+      await recordConsent(tx, subscriber.id, paused ? 'pause' : 'resume', context);
   });
 }

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What a link may do; a token made for one purpose is refused for every other. */
-export type TokenPurpose = 'confirm' | 'manage' | 'unsubscribe' | 'digest';
+export type TokenPurpose = 'confirm' | 'manage' | 'unsubscribe' | 'digest' | 'feed';
 
 /** The verified content of a link token. */
 export interface TokenClaims {

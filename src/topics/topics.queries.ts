@@ -44,3 +44,12 @@ export async function findUnknownTopics(db: Db, slugs: string[]): Promise<string
   const knownSet = new Set(known.map((row) => row.slug));
   return slugs.filter((slug) => !knownSet.has(slug));
 }
+
+/** One topic with the terms ranking matches it by, or null when `slug` is not a topic. */
+export async function findTopic(db: Db, slug: string) {
+  if (!/^[a-z0-9-]{1,64}$/.test(slug)) return null;
+  return db.topic.findUnique({
+    where: { slug },
+    select: { slug: true, name: true, description: true, queryTerms: true },
+  });
+}

@@ -1,78 +1,89 @@
-import { type Request, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import type { Deps } from '../../deps.ts';
+import { trendingToday } from '../../digest/archive.ts';
 import { AppError } from '../../errors.ts';
 import { SubscribeSchema } from '../../subscribers/subscribe.schema.ts';
 import { subscribe } from '../../subscribers/subscribers.service.ts';
 import { listTopics } from '../../topics/topics.queries.ts';
+import { CSRF_FIELD, csrfRefused } from '../csrf.ts';
+import {
+  fieldErrors,
+  formBody,
+  formToSubscribe,
+  groupTopics,
+  hourOptions,
+  safeUrl,
+  timezones,
+} from '../forms.ts';
+import type { PageKit } from '../kit.ts';
 import { parseBody, requestContext } from '../middleware.ts';
-import type { PageRenderer } from '../pages.ts';
 
 const ACCEPTED = {
   status: 'pending_confirmation',
   message: 'Check your inbox to confirm your subscription.',
 };
+const PREVIEW_PAPERS = 5;
+const joined = (list: unknown) => (Array.isArray(list) ? list.join('\n') : '');
+/** The honeypot: a field people never see (hidden by the stylesheet) and bots fill in. */
+const HONEYPOT = 'website';
 
-const asList = (value: unknown): unknown[] =>
-  value === undefined || value === '' ? [] : Array.isArray(value) ? value : [value];
-
-/** The landing form's fields as the API's JSON shape (checkboxes repeat; interests are one per line). */
-function formToInput(body: Record<string, unknown>) {
-  const interests =
-    typeof body.interests === 'string' ? body.interests.split(/\r?\n/).map((line) => line.trim()) : [];
-  return {
-    email: body.email,
-    topics: asList(body.topics),
-    interests: interests.filter(Boolean),
-    ...(body.timezone ? { timezone: body.timezone } : {}),
-    ...(body.deliveryHour !== undefined && body.deliveryHour !== ''
-      ? { deliveryHour: body.deliveryHour }
-      : {}),
-  };
-}
-
-/** Subscribing: the JSON API, the topic list, and the landing page's form. */
-export function subscriptionRoutes(deps: Deps, pages: PageRenderer): Router {
+/** Subscribing: the JSON API, the topic list, and the landing page with its form. */
+export function subscriptionRoutes(deps: Deps, kit: PageKit): Router {
   const router = Router();
+
+  const landing = async (req: Request, res: Response, form: Record<string, unknown>, errors = {}) => {
+    const [topics, preview] = await Promise.all([listTopics(deps.db), trendingToday(deps, PREVIEW_PAPERS)]);
+    const selected = Array.isArray(form.topics) ? form.topics : [];
+    return kit.pages.render('landing', {
+      title: 'Trending papers in your inbox',
+      csrf: kit.csrf.issue(req, res),
+      csrfField: CSRF_FIELD,
+      groups: groupTopics(topics, selected),
+      searchable: topics.length > 12,
+      preview: preview.map((paper) => ({ ...paper, pageUrl: safeUrl(paper.pageUrl) })),
+      hours: hourOptions(form.deliveryHour ?? 8),
+      timezones: timezones(),
+      form: {
+        email: form.email,
+        timezone: form.timezone,
+        interests: joined(form.interests),
+        authors: joined(form.authors),
+      },
+      errors,
+    });
+  };
 
   router.get('/api/topics', async (_req, res) => {
     res.json({ topics: await listTopics(deps.db) });
   });
 
-  router.post('/api/subscriptions', async (req, res) => {
+  router.post('/api/subscriptions', kit.sendLimit, async (req, res) => {
     if (!req.is('application/json'))
       throw new AppError(415, 'unsupported_media_type', 'send JSON (Content-Type: application/json)');
     await subscribe(deps, parseBody(SubscribeSchema, req.body), requestContext(req));
     res.status(202).json(ACCEPTED);
   });
 
-  router.get('/', async (_req, res) => {
-    res.send(
-      pages.render('landing', {
-        title: 'Trending papers in your inbox',
-        topics: await listTopics(deps.db),
-        form: {},
-      }),
-    );
+  router.get('/', async (req, res) => {
+    res.send(await landing(req, res, {}));
   });
 
-  router.post('/', async (req: Request, res) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
+  router.post('/', kit.sendLimit, async (req, res) => {
+    const body = formBody(req);
+    const checkInbox = () => kit.pages.render('check-inbox', { title: 'Check your inbox' });
+    // A filled honeypot gets the ordinary answer, so a bot learns nothing; nothing is stored or sent.
+    if (body[HONEYPOT]) return void res.status(202).send(checkInbox());
     try {
-      await subscribe(deps, parseBody(SubscribeSchema, formToInput(body)), requestContext(req));
+      const input = parseBody(SubscribeSchema, formToSubscribe(body));
+      if (!kit.csrf.verify(req)) throw csrfRefused();
+      await subscribe(deps, input, requestContext(req));
     } catch (error) {
-      if (!(error instanceof AppError) || error.status !== 400) throw error;
-      const topics = await listTopics(deps.db);
-      res.status(400).send(
-        pages.render('landing', {
-          title: 'Trending papers in your inbox',
-          topics,
-          error: error.message,
-          form: formToInput(body),
-        }),
-      );
+      const errors = fieldErrors(error);
+      if (!errors || !(error instanceof AppError)) throw error;
+      res.status(error.status).send(await landing(req, res, formToSubscribe(body), errors));
       return;
     }
-    res.status(202).send(pages.render('check-inbox', { title: 'Check your inbox' }));
+    res.status(202).send(checkInbox());
   });
 
   return router;
