@@ -8,7 +8,7 @@ const papers = JSON.parse(readFileSync('src/papers/sample/trending-papers.json',
 const dir = 'tests/fixtures/sources';
 const id = (i) => `2611.${String(10_000 + i)}`;
 const authors = (i) => [`Author ${i} One`, `Author ${i} Two`, ...(i % 3 === 0 ? [`Author ${i} Three`] : [])];
-const escape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const xmlEscape = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 const hfItem = (p, i) => ({
   paper: {
@@ -21,7 +21,11 @@ const hfItem = (p, i) => ({
     upvotes: (i * 37) % 90,
     discussionId: `d${i}`,
     ai_summary: p.abstract.split('. ')[0],
-    ai_keywords: p.title.toLowerCase().split(/\W+/).filter((w) => w.length > 6).slice(0, 3),
+    ai_keywords: p.title
+      .toLowerCase()
+      .split(/\W+/)
+      .filter((w) => w.length > 6)
+      .slice(0, 3),
     ...(i % 4 === 0 ? { githubRepo: `https://github.com/example/repo-${i}`, githubStars: i * 3 } : {}),
   },
   publishedAt: '2026-11-27T08:00:00.000Z',
@@ -34,7 +38,14 @@ const hfItem = (p, i) => ({
 });
 
 writeFileSync(`${dir}/hf-daily-papers-p0.json`, JSON.stringify(papers.slice(0, 100).map(hfItem), null, 1));
-writeFileSync(`${dir}/hf-daily-papers-p1.json`, JSON.stringify(papers.slice(100).map((p, k) => hfItem(p, k + 100)), null, 1));
+writeFileSync(
+  `${dir}/hf-daily-papers-p1.json`,
+  JSON.stringify(
+    papers.slice(100).map((p, k) => hfItem(p, k + 100)),
+    null,
+    1,
+  ),
+);
 
 // arXiv's listing overlaps Hugging Face's on papers 90..118, with version suffixes on the ids.
 const atomEntries = papers.slice(90).map((p, k) => {
@@ -43,10 +54,12 @@ const atomEntries = papers.slice(90).map((p, k) => {
     <id>http://arxiv.org/abs/${id(i)}v${(i % 3) + 1}</id>
     <updated>2026-11-26T18:00:00Z</updated>
     <published>2026-11-26T17:00:00Z</published>
-    <title>${escape(p.title.replace(/ /g, '\n  ', 1))}</title>
-    <summary>  ${escape(p.abstract)}
+    <title>${xmlEscape(p.title.replace(/ /g, '\n  ', 1))}</title>
+    <summary>  ${xmlEscape(p.abstract)}
 </summary>
-${authors(i).map((name) => `    <author>\n      <name>${name}</name>\n    </author>`).join('\n')}
+${authors(i)
+  .map((name) => `    <author>\n      <name>${name}</name>\n    </author>`)
+  .join('\n')}
     <arxiv:comment xmlns:arxiv="http://arxiv.org/schemas/atom">12 pages</arxiv:comment>
     <link href="http://arxiv.org/abs/${id(i)}v${(i % 3) + 1}" rel="alternate" type="text/html"/>
     <link title="pdf" href="http://arxiv.org/pdf/${id(i)}v${(i % 3) + 1}" rel="related" type="application/pdf"/>
@@ -75,10 +88,10 @@ const announce = ['new', 'cross', 'replace', 'new', 'replace-cross'];
 const rssItems = papers.slice(0, 10).map((p, i) => {
   const type = announce[i % announce.length];
   return `    <item>
-      <title>${escape(p.title)}</title>
+      <title>${xmlEscape(p.title)}</title>
       <link>https://arxiv.org/abs/${id(i)}</link>
       <description>arXiv:${id(i)}v1 Announce Type: ${type} 
-Abstract: ${escape(p.abstract)}</description>
+Abstract: ${xmlEscape(p.abstract)}</description>
       <guid isPermaLink="false">oai:arXiv.org:${id(i)}v1</guid>
       <category>cs.LG</category>
       <pubDate>Fri, 27 Nov 2026 00:00:00 -0500</pubDate>

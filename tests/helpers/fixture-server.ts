@@ -11,7 +11,7 @@ export interface SeenRequest {
 }
 
 /** A route: answers one request; `n` counts the requests this route has seen (from 1). */
-export type Handler = (req: SeenRequest, res: ServerResponse, n: number) => void | Promise<void>;
+export type Handler = (req: SeenRequest, res: ServerResponse, n: number) => unknown;
 
 /**
  * A real HTTP server on 127.0.0.1 that plays recorded responses, so the real client code runs

@@ -5,7 +5,6 @@ import type { Config } from '../../src/config.ts';
 import { runDigest } from '../../src/digest/run.ts';
 import { ingestFrom } from '../../src/papers/ingest.ts';
 import { createSources, fetchPolicy } from '../../src/papers/sources/index.ts';
-import { createSubscriber } from '../helpers/factories.ts';
 import { FixtureServer, send } from '../helpers/fixture-server.ts';
 import { type Harness, startHarness } from '../helpers/harness.ts';
 
