@@ -20,13 +20,21 @@ export interface AtomFeed {
   entries: AtomEntry[];
 }
 
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+
 /** Text safe inside XML: markup escaped, and characters XML 1.0 forbids removed. */
 export function xmlText(text: string): string {
   return (
     text
       // biome-ignore lint/suspicious/noControlCharactersInRegex: XML 1.0 forbids them; removing them is the point
       .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-      .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+      .replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c)
   );
 }
 
