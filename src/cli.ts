@@ -3,6 +3,7 @@ import { MultiBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runDemo } from '../jobs/demo.ts';
 import { configuredSources, ingestSources } from '../jobs/ingest.ts';
+import { RankInputError, rankedJson, rankFile } from '../jobs/rank.ts';
 import { openRuntime, type Runtime } from '../jobs/runtime.ts';
 import { startScheduler } from '../jobs/scheduler.ts';
 import { startServer } from '../jobs/server.ts';
@@ -45,6 +46,17 @@ const isoDateArg = (value: string): string => {
   }
   return value;
 };
+
+interface RankOptions {
+  papers: string;
+  format?: FileFormat;
+  topic: string[];
+  interest: string[];
+  author: string[];
+  exclude: string[];
+  limit: number;
+  json?: boolean;
+}
 
 interface IngestOptions {
   source?: SourceName | 'file';
@@ -171,6 +183,58 @@ program
     }
     if (results.some((result) => result.errors > 0)) process.exitCode = 1;
     else if (results.some((result) => result.skipped > 0)) process.exitCode = 3;
+  });
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const limitArg = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100)
+    throw new InvalidArgumentError('expected a whole number from 1 to 100');
+  return n;
+};
+
+program
+  .command('rank')
+  .description('rank a file of papers for a reader’s preferences, without a database')
+  .requiredOption('--papers <file>', 'papers in the Hugging Face shape, arXiv Atom/RSS, or JSON Lines')
+  .addOption(
+    new Option('--format <format>', 'the file format (default: from the extension)').choices([
+      ...FILE_FORMATS,
+    ]),
+  )
+  .option('--topic <slug>', 'a built-in topic (repeatable)', collect, [])
+  .option('--interest <text>', 'a free-text interest (repeatable)', collect, [])
+  .option('--author <name>', 'an author to follow (repeatable)', collect, [])
+  .option('--exclude <word>', 'a word or phrase to exclude (repeatable)', collect, [])
+  .option('--limit <n>', 'how many papers', limitArg, 10)
+  .option('--json', 'print a JSON array of {id, title, score, relevance, trending, why}')
+  .action(async (options: RankOptions) => {
+    let ranked: Awaited<ReturnType<typeof rankFile>>;
+    try {
+      ranked = await rankFile({
+        ...options,
+        topics: options.topic,
+        interests: options.interest,
+        authors: options.author,
+        excludes: options.exclude,
+        now: new Date(),
+      });
+    } catch (error) {
+      if (error instanceof RankInputError) throw new UsageError(error.message);
+      throw error;
+    }
+    if (options.json) {
+      console.log(JSON.stringify(ranked.map(rankedJson), null, 2));
+      return;
+    }
+    if (ranked.length === 0) console.log('No paper matches these preferences.');
+    else
+      console.table(
+        ranked.map((entry) => {
+          const row = rankedJson(entry);
+          return { score: row.score, title: row.title.slice(0, 70), why: row.why.slice(0, 80) };
+        }),
+      );
   });
 
 const digest = program.command('digest').description('the daily digest');

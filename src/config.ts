@@ -105,6 +105,17 @@ const EnvSchema = z.object({
   ARXIV_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
   FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   CONTACT_EMAIL: z.email({ error: 'must be an email address' }).optional(),
+  RANKING_TRENDING_WEIGHT: z.coerce
+    .number()
+    .min(0, { error: 'must be from 0 to 1' })
+    .max(1, { error: 'must be from 0 to 1' })
+    .default(0.3),
+  RANKING_DIVERSITY: z.coerce
+    .number()
+    .min(0, { error: 'must be from 0 to 1' })
+    .max(1, { error: 'must be from 0 to 1' })
+    .default(0.75),
+  EMPTY_DIGEST: z.enum(['skip', 'trending'], { error: 'must be skip or trending' }).default('skip'),
 });
 
 /** The validated configuration every entry point passes down. */
@@ -124,6 +135,13 @@ export interface Config {
   /** Unset means each entry point's own default (info for services, warn for one-shot commands). */
   logLevel: string | undefined;
   trustProxy: boolean;
+  /** How digests are ranked (README "Ranking"). */
+  ranking: {
+    trendingWeight: number;
+    diversity: number;
+    /** With no matching paper: send nothing (`skip`), or today's top trending, labelled so (`trending`). */
+    emptyDigest: 'skip' | 'trending';
+  };
   sources: {
     enabled: SourceName[];
     huggingFaceUrl: string;
@@ -171,6 +189,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     digestTimezone: vars.DIGEST_TIMEZONE,
     logLevel: vars.LOG_LEVEL,
     trustProxy: vars.TRUST_PROXY === 'true',
+    ranking: {
+      trendingWeight: vars.RANKING_TRENDING_WEIGHT,
+      diversity: vars.RANKING_DIVERSITY,
+      emptyDigest: vars.EMPTY_DIGEST,
+    },
     sources: {
       enabled: vars.SOURCES,
       huggingFaceUrl: vars.HF_API_URL,

@@ -8,7 +8,7 @@ export interface Deps {
   db: PrismaClient;
   mailer: Mailer;
   log: Logger;
-  config: Pick<Config, 'secretKey' | 'publicUrl' | 'mailFrom'>;
+  config: Pick<Config, 'secretKey' | 'publicUrl' | 'mailFrom'> & Partial<Pick<Config, 'ranking'>>;
   /** The current time; a parameter so tests can pin it. */
   now: () => Date;
 }

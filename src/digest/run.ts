@@ -3,9 +3,10 @@ import { hashEmail } from '../log.ts';
 import type { EmailTemplate } from '../mail/templates.ts';
 import type { Paper } from '../papers/paper.ts';
 import { findCandidatePapers, findPapersByIds } from '../papers/papers.queries.ts';
-import { explain, indexPapers, rankPapers } from '../ranking/rank.ts';
+import { explain, indexPapers, rankPapers, trendingFallback } from '../ranking/rank.ts';
 import { digestUrl, readerLinks } from '../subscribers/links.ts';
 import { isSuppressed } from '../subscribers/subscribers.queries.ts';
+import { TOPICS } from '../topics/taxonomy.ts';
 import {
   claimDelivery,
   findAlreadySent,
@@ -18,6 +19,8 @@ import {
 import { compileDigestTemplate, type DigestValues, digestValues } from './render.ts';
 
 const BATCH = 500;
+const TOPICS_BY_SLUG = new Map(TOPICS.map((topic) => [topic.slug, topic]));
+const DEFAULT_RANKING = { trendingWeight: 0.3, diversity: 0.75, emptyDigest: 'skip' as const };
 const DAY_MS = 86_400_000;
 
 /** One reader's outcome in a run, for the operator's table. */
@@ -89,7 +92,12 @@ async function planDigests(
   papers: Paper[],
   result: DigestRunResult,
 ): Promise<void> {
-  const index = indexPapers(papers);
+  const ranking = deps.config.ranking ?? DEFAULT_RANKING;
+  const index = indexPapers(papers, {
+    now: deps.now(),
+    trendingWeight: ranking.trendingWeight,
+    diversity: ranking.diversity,
+  });
   const paperIds = papers.map((paper) => paper.id);
   let afterId: string | null = null;
   for (;;) {
@@ -102,14 +110,18 @@ async function planDigests(
       paperIds,
     );
     for (const reader of readers) {
-      const ranked = rankPapers(index, {
-        topics: reader.topics.map((row) => row.topic),
+      const prefs = {
+        // The built-in definition (with its synonyms) where the topic is still built in.
+        topics: reader.topics.map((row) => TOPICS_BY_SLUG.get(row.topic.slug) ?? row.topic),
         interests: reader.interests.filter((i) => i.kind === 'text').map((i) => i.value),
         authors: reader.interests.filter((i) => i.kind === 'author').map((i) => i.value),
         excludes: reader.interests.filter((i) => i.kind === 'exclude').map((i) => i.value),
         limit: reader.maxPapers,
-        alreadySent: alreadySent.get(reader.id) ?? new Set(),
-      });
+        alreadySent: alreadySent.get(reader.id) ?? new Set<string>(),
+      };
+      const matched = rankPapers(index, prefs);
+      const ranked =
+        matched.length === 0 && ranking.emptyDigest === 'trending' ? trendingFallback(index, prefs) : matched;
       result.rows.push({
         subscriberId: reader.id,
         email: reader.email,

@@ -1,45 +1,62 @@
+import { stemmer } from 'stemmer';
+
 const STOPWORDS = new Set(
-  'a an and are as at be by for from has have how in into is it its of on or that the their this to was we were what when which with without via using use our can all new'.split(
-    ' ',
-  ),
+  (
+    'a an and are as at be been being but by can could do does for from had has have how however i if in into is it its ' +
+    'less more most my of on or our over so such than that the their them then there these they this those through to ' +
+    'under up us use used using very via was we were what when where which while who why will with within without would ' +
+    'you your about across after also among any both each either every further here just many much new not only other ' +
+    'same should some still thing things way ways work works'
+  ).split(' '),
 );
 
-/** Folds the most common English plural so "networks" matches "network". */
-function stem(token: string): string {
-  if (token.length > 4 && token.endsWith('ies')) return `${token.slice(0, -3)}y`;
-  if (token.length > 3 && token.endsWith('s') && !token.endsWith('ss')) return token.slice(0, -1);
-  return token;
+/** British spellings folded to American ones, so "optimisation" and "optimization" meet. */
+function americanise(word: string): string {
+  return word
+    .replace(/is(ation|ations|ed|es|ing|er|ers)$/, 'iz$1')
+    .replace(/yse(s|d)?$/, 'yze$1')
+    .replace(/our$/, 'or');
 }
 
-/** Lower-cased, stemmed word tokens of `text`, punctuation dropped (so "few-shot" is "few shot"). */
-export function tokenize(text: string): string[] {
+function words(text: string): string[] {
   return text
     .normalize('NFKD')
     .toLowerCase()
     .replace(/[\u0300-\u036f]/g, '')
     .split(/[^a-z0-9]+/)
-    .filter((token) => token.length > 0)
-    .map(stem);
+    .filter((word) => word.length > 0);
 }
 
-/** The tokens of `text` that carry meaning (stopwords removed), for free-text interests. */
+const stems = new Map<string, string>();
+/** The Porter stem of a (lower-case) word, memoised: the same few thousand words recur all day. */
+function stem(word: string): string {
+  let stemmed = stems.get(word);
+  if (stemmed === undefined) {
+    stemmed = stemmer(americanise(word));
+    if (stems.size < 200_000) stems.set(word, stemmed);
+  }
+  return stemmed;
+}
+
+/** Lower-cased, stemmed word tokens of `text`, punctuation dropped (so "few-shot" is "few shot"). */
+export function tokenize(text: string): string[] {
+  return words(text).map(stem);
+}
+
+/** The stemmed tokens of `text` that carry meaning: stopwords and single letters removed. */
 export function contentTokens(text: string): string[] {
-  return tokenize(text).filter((token) => !STOPWORDS.has(token) && token.length > 1);
+  return words(text)
+    .filter((word) => !STOPWORDS.has(word) && word.length > 1)
+    .map(stem);
 }
 
 /** How often the phrase (already tokenized) occurs in `tokens`. */
 export function countPhrase(tokens: readonly string[], phrase: readonly string[]): number {
   if (phrase.length === 0) return 0;
   let count = 0;
-  for (let i = 0; i + phrase.length <= tokens.length; i++) {
-    let match = true;
-    for (let j = 0; j < phrase.length; j++) {
-      if (tokens[i + j] !== phrase[j]) {
-        match = false;
-        break;
-      }
-    }
-    if (match) count++;
+  outer: for (let i = 0; i + phrase.length <= tokens.length; i++) {
+    for (let j = 0; j < phrase.length; j++) if (tokens[i + j] !== phrase[j]) continue outer;
+    count++;
   }
   return count;
 }

@@ -5,6 +5,8 @@ export interface TopicDefinition {
   group: string;
   description: string;
   queryTerms: string[];
+  /** Looser phrasings that widen the topic at a lower weight. */
+  synonyms?: string[];
   arxivCategories: string[];
 }
 
@@ -33,6 +35,14 @@ export const TOPICS: readonly TopicDefinition[] = [
       'stochastic gradient',
       'nonconvex',
     ],
+    synonyms: [
+      'training algorithm',
+      'step size',
+      'descent direction',
+      'preconditioning',
+      'natural gradient',
+      'loss minimization',
+    ],
     arxivCategories: ['math.OC', 'cs.LG', 'stat.ML'],
   },
   {
@@ -41,6 +51,7 @@ export const TOPICS: readonly TopicDefinition[] = [
     group: 'Foundations',
     description: 'Convex formulations, relaxations and duality in learning.',
     queryTerms: ['convex', 'convex program', 'convex relaxation', 'duality', 'convexification', 'proximal'],
+    synonyms: ['convex formulation', 'global optimum', 'semidefinite', 'lagrangian', 'linear program'],
     arxivCategories: ['math.OC'],
   },
   {
@@ -59,6 +70,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'statistical query',
       'theorem',
     ],
+    synonyms: ['provable', 'guarantee', 'bound', 'complexity', 'statistical learning', 'overfitting'],
     arxivCategories: ['cs.LG', 'stat.ML', 'cs.CC'],
   },
   {
@@ -75,6 +87,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'random features',
       'wide networks',
     ],
+    synonyms: ['kernel method', 'linearized network', 'gaussian process', 'mean field'],
     arxivCategories: ['cs.LG', 'stat.ML'],
   },
   {
@@ -93,6 +106,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'training instability',
       'linear mode connectivity',
     ],
+    synonyms: ['minima', 'flat minima', 'hessian spectrum', 'optimization dynamics'],
     arxivCategories: ['cs.LG'],
   },
   {
@@ -109,6 +123,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'variance',
       'batch normalization',
     ],
+    synonyms: ['weight initialization', 'normalization layer', 'signal propagation', 'variance preserving'],
     arxivCategories: ['cs.LG'],
   },
   {
@@ -129,6 +144,14 @@ export const TOPICS: readonly TopicDefinition[] = [
       'graph learning',
       'graph',
     ],
+    synonyms: [
+      'node',
+      'edge',
+      'graph structure',
+      'relational',
+      'neighbourhood aggregation',
+      'graph convolution',
+    ],
     arxivCategories: ['cs.LG', 'cs.SI'],
   },
   {
@@ -148,6 +171,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'clifford',
       'permutation',
     ],
+    synonyms: ['group', 'geometric', 'e(n)', 'symmetric', 'transformation invariant'],
     arxivCategories: ['cs.LG', 'cs.CV'],
   },
   {
@@ -164,6 +188,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'self-attention',
       'prompt',
     ],
+    synonyms: ['language model', 'large language model', 'llm', 'token', 'autoregressive'],
     arxivCategories: ['cs.LG', 'cs.CL'],
   },
   {
@@ -181,6 +206,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'time-varying',
       'state space',
     ],
+    synonyms: ['sequential', 'temporal', 'forecasting', 'dynamical system'],
     arxivCategories: ['cs.LG'],
   },
   {
@@ -198,6 +224,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'signed distance',
       'radiance field',
     ],
+    synonyms: ['coordinate network', 'shape representation', '3d reconstruction', 'mesh', 'surface'],
     arxivCategories: ['cs.CV', 'cs.GR'],
   },
   {
@@ -214,6 +241,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'straight-through estimator',
       'relaxation',
     ],
+    synonyms: ['logic gates', 'discrete', 'binary network', 'combinatorial circuit'],
     arxivCategories: ['cs.LG'],
   },
   {
@@ -233,6 +261,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'image generation',
       'latent space',
     ],
+    synonyms: ['generation', 'sample quality', 'likelihood', 'variational', 'image synthesis', 'autoencoder'],
     arxivCategories: ['cs.LG', 'cs.CV', 'stat.ML'],
   },
   {
@@ -250,6 +279,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'episodic',
       'prototypical',
     ],
+    synonyms: ['few labeled examples', 'limited labels', 'low-data', 'transductive', 'support and query'],
     arxivCategories: ['cs.LG', 'cs.CV'],
   },
   {
@@ -263,6 +293,12 @@ export const TOPICS: readonly TopicDefinition[] = [
       'lifelong learning',
       'incremental learning',
       'forgetting',
+    ],
+    synonyms: [
+      'sequence of tasks',
+      'task incremental',
+      'stability plasticity',
+      'orthogonal gradient projection',
     ],
     arxivCategories: ['cs.LG'],
   },
@@ -279,6 +315,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'representation learning',
       'unlabeled',
     ],
+    synonyms: ['without labels', 'pretext task', 'masked modelling', 'foundation model'],
     arxivCategories: ['cs.LG', 'cs.CV'],
   },
   {
@@ -297,6 +334,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'bound propagation',
       'lipschitz',
     ],
+    synonyms: ['perturbation', 'perturbations', 'attack', 'attacks', 'worst-case'],
     arxivCategories: ['cs.LG', 'cs.CR'],
   },
   {
@@ -313,6 +351,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'saliency',
       'explainable',
     ],
+    synonyms: ['explain', 'feature attribution', 'transparency', 'understanding predictions'],
     arxivCategories: ['cs.LG', 'cs.AI'],
   },
   {
@@ -321,6 +360,7 @@ export const TOPICS: readonly TopicDefinition[] = [
     group: 'Trustworthy ML',
     description: 'Calibrated confidence, label smoothing and uncertainty estimates.',
     queryTerms: ['calibration', 'uncertainty', 'label smoothing', 'confidence', 'miscalibration', 'bayesian'],
+    synonyms: ['overconfident', 'probabilistic prediction', 'reliability'],
     arxivCategories: ['cs.LG', 'stat.ML'],
   },
   {
@@ -343,6 +383,16 @@ export const TOPICS: readonly TopicDefinition[] = [
       'efficient inference',
       'distillation',
     ],
+    synonyms: [
+      'bit width',
+      'mobile',
+      'embedded',
+      'microcontroller',
+      'latency',
+      'memory footprint',
+      'resource-constrained',
+      'fixed-point',
+    ],
     arxivCategories: ['cs.LG', 'cs.AR'],
   },
   {
@@ -364,6 +414,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'production',
       'deployment',
     ],
+    synonyms: ['hardware', 'kernel fusion', 'memory hierarchy', 'disk', 'pipeline', 'industrial'],
     arxivCategories: ['cs.DC', 'cs.LG', 'cs.PF'],
   },
   {
@@ -383,6 +434,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'visual',
       'image classification',
     ],
+    synonyms: ['detection', 'recognition', 'pixel', 'backbone', 'depth'],
     arxivCategories: ['cs.CV'],
   },
   {
@@ -403,6 +455,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'solvers',
       'scientific',
     ],
+    synonyms: ['simulation', 'numerical solver', 'neural operator', 'engineering'],
     arxivCategories: ['cs.LG', 'math.NA', 'physics.comp-ph'],
   },
   {
@@ -419,6 +472,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'gradient flow',
       'bures-wasserstein',
     ],
+    synonyms: ['transport', 'wasserstein distance', 'sinkhorn', 'measure'],
     arxivCategories: ['math.OC', 'stat.ML'],
   },
   {
@@ -435,6 +489,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'reasoning tasks',
       'algebraic',
     ],
+    synonyms: ['integer program', 'discrete optimization', 'np-hard', 'scheduling', 'routing'],
     arxivCategories: ['cs.LG', 'cs.DS', 'math.OC'],
   },
   {
@@ -453,6 +508,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'bilevel',
       'implicit differentiation',
     ],
+    synonyms: ['tuning', 'hyperparameter tuning', 'architecture design', 'search space'],
     arxivCategories: ['cs.LG'],
   },
   {
@@ -469,6 +525,7 @@ export const TOPICS: readonly TopicDefinition[] = [
       'sensor networks',
       'communication',
     ],
+    synonyms: ['channel', 'antenna', 'transmission', 'signal processing'],
     arxivCategories: ['eess.SP', 'cs.IT'],
   },
   {
@@ -477,6 +534,7 @@ export const TOPICS: readonly TopicDefinition[] = [
     group: 'Applications',
     description: 'Learning on medical scans and clinical images.',
     queryTerms: ['medical', 'medical imaging', 'clinical', 'radiology', 'mri', 'ct scans', 'healthcare'],
+    synonyms: ['patient', 'diagnosis', 'x-ray', 'pathology', 'scan'],
     arxivCategories: ['eess.IV', 'cs.CV'],
   },
 ];

@@ -97,6 +97,64 @@ describe('against the test database and SMTP sink', () => {
   );
 });
 
+describe('rank: no database, one-line errors', () => {
+  const hf = fileURLToPath(new URL('../fixtures/sources/hf-daily-papers-p0.json', import.meta.url));
+
+  test('--json prints the ranked papers with scores and reasons, in rank order', async () => {
+    const result = await paperboy([
+      'rank',
+      '--papers',
+      hf,
+      '--topic',
+      'graph-neural-networks',
+      '--limit',
+      '5',
+      '--json',
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    const ranked = JSON.parse(result.stdout) as {
+      id: string;
+      title: string;
+      score: number;
+      relevance: number;
+      trending: number;
+      why: string;
+    }[];
+    expect(ranked).toHaveLength(5);
+    expect(Object.keys(ranked[0] ?? {})).toEqual(['id', 'title', 'score', 'relevance', 'trending', 'why']);
+    // Rank order is the diversified order (MMR), so scores need not fall monotonically.
+    expect(ranked.every((r) => r.relevance > 0 && r.relevance <= 1 && r.trending >= 0 && r.trending <= 1)).toBe(true);
+    for (const r of ranked) expect(`${r.title} ${r.why}`).toMatch(/graph|GNN|GCN/i);
+  });
+
+  test.each([
+    [['--topic', 'astrology'], /^paperboy: unknown topic astrology/],
+    [['--interest', ' '], /^paperboy: --interest must not be empty$/],
+    [[], /^paperboy: say what to rank for/],
+  ])('bad preferences %j', async (args, message) => {
+    const result = await paperboy(['rank', '--papers', hf, ...args]);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toMatch(message);
+  });
+
+  test('a missing or malformed file', async () => {
+    const missing = await paperboy([
+      'rank',
+      '--papers',
+      '/nonexistent/papers.json',
+      '--topic',
+      'optimization',
+    ]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim()).toBe('paperboy: /nonexistent/papers.json: no such file');
+    const broken = path.join(mkdtempSync(path.join(tmpdir(), 'paperboy-rank-')), 'broken.json');
+    writeFileSync(broken, '[{"paper": {"id": "2611.1"');
+    const malformed = await paperboy(['rank', '--papers', broken, '--topic', 'optimization']);
+    expect(malformed.status).toBe(2);
+    expect(malformed.stderr.trim()).toMatch(/^paperboy: .*broken\.json: not valid JSON/);
+  });
+});
+
 describe('ingest from sources', () => {
   let h: Harness;
   let server: FixtureServer;

@@ -1,0 +1,129 @@
+import { TOPICS } from '../topics/taxonomy.ts';
+import { Bm25Index, type DocFields, type QueryTerm } from './bm25.ts';
+import { type RankingTopic, textQuery, topicQuery, withFeedback } from './query.ts';
+import { contentTokens, countPhrase, tokenize } from './text.ts';
+
+/**
+ * A part needs real evidence to match a paper: its terms must cover enough of it (the weights of
+ * the distinct terms found, doubled in the title: one title term, or two abstract terms)…
+ */
+const MIN_COVERAGE = 2;
+/** …and a fair share of the part's best score today, so weak matches never pad a digest. */
+const PART_FLOOR = 0.25;
+/** A free-text interest borrows a built-in topic's terms (at this weight) only when it clearly reads like it. */
+const THESAURUS_WEIGHT = 0.5;
+const THESAURUS_MIN_SCORE = 4;
+const THESAURUS_LEAD = 0.85;
+
+/** One thing a reader asked for (a topic or an interest), scored against the day's papers once per run. */
+export interface Part {
+  kind: 'topic' | 'interest';
+  label: string;
+  query: QueryTerm[];
+  /** Per paper: this part's share of its best match today (0 where it does not match). */
+  strength: Float64Array;
+  /** The papers it matches, so combining parts touches only those. */
+  matches: number[];
+  /** Per paper, filled on demand: what each term contributed, for explanations. */
+  contributions: Map<number, [string, number][]>;
+}
+
+/** What parts are built from: the day's BM25 index and tokens. */
+export interface PartSource {
+  bm25: Bm25Index;
+  docs: readonly DocFields[];
+  parts: Map<string, Part>;
+}
+
+function coverage(source: PartSource, query: readonly QueryTerm[], i: number): number {
+  const doc = source.docs[i];
+  if (!doc) return 0;
+  let covered = 0;
+  for (const term of query) {
+    if (source.bm25.frequency(term.tokens, i) === 0) continue;
+    covered += term.weight * (countPhrase(doc.title, term.tokens) > 0 ? 2 : 1);
+  }
+  return covered;
+}
+
+function buildPart(source: PartSource, kind: Part['kind'], label: string, query: QueryTerm[]): Part {
+  const scores = source.bm25.score(query);
+  const best = Math.max(0, ...scores);
+  const strength = new Float64Array(scores.length);
+  const matches: number[] = [];
+  scores.forEach((score, i) => {
+    if (score <= 0 || score < PART_FLOOR * best || coverage(source, query, i) < MIN_COVERAGE) return;
+    strength[i] = score / best;
+    matches.push(i);
+  });
+  return { kind, label, query, strength, matches, contributions: new Map() };
+}
+
+/** A built-in topic's part, built once per run. */
+export function topicPart(source: PartSource, topic: RankingTopic): Part {
+  const key = `topic:${topic.slug}`;
+  let part = source.parts.get(key);
+  if (!part) {
+    part = buildPart(source, 'topic', topic.name, topicQuery(topic));
+    source.parts.set(key, part);
+  }
+  return part;
+}
+
+let topicIndex: Bm25Index | undefined;
+
+/** The built-in topics a free-text interest clearly reads like: the taxonomy as a thesaurus. */
+export function topicsLike(text: string): RankingTopic[] {
+  topicIndex ??= new Bm25Index(
+    TOPICS.map((topic) => ({
+      title: tokenize(topic.name),
+      keywords: [...topic.queryTerms, ...(topic.synonyms ?? [])].flatMap(tokenize),
+      abstract: tokenize(topic.description),
+    })),
+  );
+  const scores = topicIndex.score(textQuery(text));
+  const best = Math.max(0, ...scores);
+  if (best < THESAURUS_MIN_SCORE) return [];
+  // Only topics that clearly lead: a near tie between unrelated topics says the text is about neither.
+  return TOPICS.filter((_topic, i) => (scores[i] ?? 0) >= THESAURUS_LEAD * best).slice(0, 2);
+}
+
+/**
+ * A free-text interest's part: its own words, widened by the topics it reads like and by
+ * pseudo-relevance feedback, so a paraphrase still finds papers that use the field's words.
+ */
+export function interestPart(source: PartSource, text: string): Part {
+  const key = `text:${contentTokens(text).join(' ')}`;
+  let part = source.parts.get(key);
+  if (!part) {
+    const borrowed = topicsLike(text).flatMap((topic) =>
+      topicQuery(topic).map((term) => ({ ...term, weight: term.weight * THESAURUS_WEIGHT })),
+    );
+    const seed = [...textQuery(text), ...borrowed];
+    part = buildPart(source, 'interest', text, withFeedback(source.bm25, seed, source.bm25.score(seed)));
+    source.parts.set(key, part);
+  }
+  return part;
+}
+
+/** The query terms that did most for paper `i` across `parts`, in words a reader recognises. */
+export function matchedTerms(source: PartSource, parts: readonly Part[], i: number): string[] {
+  const totals = new Map<string, number>();
+  for (const part of parts) {
+    if ((part.strength[i] ?? 0) === 0) continue;
+    let found = part.contributions.get(i);
+    if (!found) {
+      found = [];
+      for (const term of part.query) {
+        const score = source.bm25.termScore(term, i);
+        if (score > 0) found.push([term.label, score]);
+      }
+      part.contributions.set(i, found);
+    }
+    for (const [label, score] of found) totals.set(label, (totals.get(label) ?? 0) + score);
+  }
+  return [...totals.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, 3)
+    .map(([label]) => label);
+}

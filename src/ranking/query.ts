@@ -1,0 +1,86 @@
+import type { Bm25Index, QueryTerm } from './bm25.ts';
+import { contentTokens, tokenize } from './text.ts';
+
+/** A topic as ranking reads it: its terms, and looser synonyms that widen it. */
+export interface RankingTopic {
+  slug: string;
+  name: string;
+  queryTerms: readonly string[];
+  synonyms?: readonly string[];
+  description?: string;
+}
+
+const SYNONYM_WEIGHT = 0.6;
+const BIGRAM_WEIGHT = 0.5;
+
+/** Adds `term` to `query`, keeping the larger weight when the same tokens come twice. */
+function add(query: Map<string, QueryTerm>, tokens: string[], weight: number, label: string): void {
+  if (tokens.length === 0) return;
+  const key = tokens.join(' ');
+  const seen = query.get(key);
+  if (!seen || seen.weight < weight) query.set(key, { tokens, weight, label: seen?.label ?? label });
+}
+
+/** A topic's query: each term as a token or phrase, synonyms at a lower weight. */
+export function topicQuery(topic: RankingTopic): QueryTerm[] {
+  const query = new Map<string, QueryTerm>();
+  for (const term of topic.queryTerms) add(query, tokenize(term), 1, term);
+  for (const term of topic.synonyms ?? []) add(query, tokenize(term), SYNONYM_WEIGHT, term);
+  return [...query.values()];
+}
+
+/** A free-text interest's query: its meaningful words, and adjacent pairs of them as phrases. */
+export function textQuery(text: string): QueryTerm[] {
+  const query = new Map<string, QueryTerm>();
+  const words = text.split(/\s+/);
+  const tokens = contentTokens(text);
+  tokens.forEach((token, i) => {
+    add(query, [token], 1, words.find((word) => contentTokens(word)[0] === token) ?? token);
+    const next = tokens[i + 1];
+    if (next) add(query, [token, next], BIGRAM_WEIGHT, `${token} ${next}`);
+  });
+  return [...query.values()];
+}
+
+const FEEDBACK_DOCS = 5;
+const FEEDBACK_TERMS = 10;
+const FEEDBACK_WEIGHT = 0.35;
+
+/**
+ * Pseudo-relevance feedback (RM3-like): the words that weigh most in the best few matches of
+ * `query` join it at a lower weight, so a paraphrase finds papers that use the field's own words.
+ */
+export function withFeedback(index: Bm25Index, query: QueryTerm[], scores: Float64Array): QueryTerm[] {
+  const top = [...scores.keys()]
+    .filter((i) => (scores[i] ?? 0) > 0)
+    .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
+  const best = top.slice(0, FEEDBACK_DOCS);
+  if (best.length < 2) return query;
+  const weights = new Map<string, number>();
+  const topScore = scores[best[0] ?? 0] ?? 1;
+  for (const i of best) {
+    const share = (scores[i] ?? 0) / topScore;
+    const terms = index.termsOf(i);
+    const total = [...terms.values()].reduce((sum, n) => sum + n, 0) || 1;
+    for (const [token, count] of terms) {
+      const df = index.documentFrequency(token);
+      // Words in nearly every paper ("model", "network") and one-off words are no evidence.
+      if (df < 2 || df > Math.max(2, index.size / 4) || token.length < 3 || /^\d+$/.test(token)) continue;
+      weights.set(token, (weights.get(token) ?? 0) + share * (count / total) * index.idf(df));
+    }
+  }
+  const inQuery = new Set(query.map((term) => term.tokens.join(' ')));
+  const expansion = [...weights.entries()]
+    .filter(([token]) => !inQuery.has(token))
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, FEEDBACK_TERMS);
+  const strongest = expansion[0]?.[1] ?? 1;
+  return [
+    ...query,
+    ...expansion.map(([token, weight]) => ({
+      tokens: [token],
+      weight: FEEDBACK_WEIGHT * (weight / strongest),
+      label: token,
+    })),
+  ];
+}
