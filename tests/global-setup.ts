@@ -1,4 +1,5 @@
 /* biome-ignore-all lint/suspicious/noConsole: the run says which real services it used */
+import { existsSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { prepareTemplateDatabase } from './helpers/database.ts';
 
@@ -10,7 +11,12 @@ export default async function setup(project: TestProject) {
     target.kind === 'postgres'
       ? `PostgreSQL at ${target.display}`
       : 'the embedded engine (PGlite): no PostgreSQL server was reachable';
-  console.log(`[paperboy tests] database: ${where}; SMTP: in-process smtp-server on 127.0.0.1`);
+  const browser = existsSync('/usr/bin/chromium')
+    ? 'Chromium at /usr/bin/chromium'
+    : 'no Chromium (tests/e2e will fail)';
+  console.log(
+    `[paperboy tests] database: ${where}; SMTP: in-process smtp-server on 127.0.0.1; browser: ${browser}`,
+  );
 }
 
 declare module 'vitest' {

@@ -3,11 +3,10 @@ import { notFound } from '../errors.ts';
 import type { Paper } from '../papers/paper.ts';
 import { findCandidatePapers, findPapersByIds } from '../papers/papers.queries.ts';
 import { indexPapers, rankPapers, trendingScore } from '../ranking/rank.ts';
-import { findRecentSentDeliveries } from '../subscribers/account.queries.ts';
 import { digestUrl } from '../subscribers/links.ts';
 import { subscriberForToken } from '../subscribers/subscribers.service.ts';
 import { findTopic } from '../topics/topics.queries.ts';
-import { loadDeliveryForSending } from './digest.queries.ts';
+import { findRecentSentDeliveries, loadDeliveryForSending } from './digest.queries.ts';
 import { compileDigestTemplate } from './render.ts';
 import { digestValuesFor } from './run.ts';
 

@@ -123,3 +123,18 @@ export async function finishDelivery(
     },
   });
 }
+
+/** A reader's most recent sent deliveries with their papers in order, newest first (for their private feed). */
+export async function findRecentSentDeliveries(db: Db, subscriberId: string, take: number) {
+  return db.delivery.findMany({
+    where: { subscriberId, status: 'sent' },
+    orderBy: { digestDate: 'desc' },
+    take,
+    select: {
+      id: true,
+      digestDate: true,
+      sentAt: true,
+      papers: { orderBy: { position: 'asc' }, select: { paperId: true, why: true } },
+    },
+  });
+}
