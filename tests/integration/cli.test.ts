@@ -123,7 +123,9 @@ describe('rank: no database, one-line errors', () => {
     expect(ranked).toHaveLength(5);
     expect(Object.keys(ranked[0] ?? {})).toEqual(['id', 'title', 'score', 'relevance', 'trending', 'why']);
     // Rank order is the diversified order (MMR), so scores need not fall monotonically.
-    expect(ranked.every((r) => r.relevance > 0 && r.relevance <= 1 && r.trending >= 0 && r.trending <= 1)).toBe(true);
+    expect(
+      ranked.every((r) => r.relevance > 0 && r.relevance <= 1 && r.trending >= 0 && r.trending <= 1),
+    ).toBe(true);
     for (const r of ranked) expect(`${r.title} ${r.why}`).toMatch(/graph|GNN|GCN/i);
   });
 
