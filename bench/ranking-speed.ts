@@ -94,6 +94,8 @@ console.log(
     rankMs: Math.round(rankMs),
     readersPerSec: Math.round(readers / (rankMs / 1000)),
     avgSelected: Number((selected / readers).toFixed(2)),
+    distinctTopicInterestSets: index.shared.size,
+    scoredParts: index.parts.size,
     baselineNoSharingReadersPerSec: Math.round(1000 / baselinePerReaderMs),
     speedup: Number((baselinePerReaderMs / (rankMs / readers)).toFixed(1)),
     rssMb: Math.round((process.memoryUsage().rss - memoryBefore) / 1_048_576),

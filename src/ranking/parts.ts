@@ -24,7 +24,7 @@ export interface Part {
   strength: Float64Array;
   /** The papers it matches, so combining parts touches only those. */
   matches: number[];
-  /** Per paper, filled on demand: what each term contributed, for explanations. */
+  /** Per paper, filled on demand: its three strongest terms and what they contributed, for explanations. */
   contributions: Map<number, [string, number][]>;
 }
 
@@ -106,24 +106,36 @@ export function interestPart(source: PartSource, text: string): Part {
   return part;
 }
 
+/** A part's three strongest terms for paper `i` with their scores, computed once per (part, paper). */
+function topTermsOf(source: PartSource, part: Part, i: number): [string, number][] {
+  let found = part.contributions.get(i);
+  if (!found) {
+    found = [];
+    for (const term of part.query) {
+      const score = source.bm25.termScore(term, i);
+      if (score > 0) found.push([term.label, score]);
+    }
+    found.sort(byScoreThenLabel);
+    found.length = Math.min(found.length, 3);
+    part.contributions.set(i, found);
+  }
+  return found;
+}
+
+const byScoreThenLabel = (a: [string, number], b: [string, number]) =>
+  b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
 /** The query terms that did most for paper `i` across `parts`, in words a reader recognises. */
 export function matchedTerms(source: PartSource, parts: readonly Part[], i: number): string[] {
+  const matching = parts.filter((part) => (part.strength[i] ?? 0) > 0);
+  if (matching.length === 1 && matching[0]) return topTermsOf(source, matching[0], i).map(([label]) => label);
   const totals = new Map<string, number>();
-  for (const part of parts) {
-    if ((part.strength[i] ?? 0) === 0) continue;
-    let found = part.contributions.get(i);
-    if (!found) {
-      found = [];
-      for (const term of part.query) {
-        const score = source.bm25.termScore(term, i);
-        if (score > 0) found.push([term.label, score]);
-      }
-      part.contributions.set(i, found);
-    }
-    for (const [label, score] of found) totals.set(label, (totals.get(label) ?? 0) + score);
+  for (const part of matching) {
+    for (const [label, score] of topTermsOf(source, part, i))
+      totals.set(label, (totals.get(label) ?? 0) + score);
   }
   return [...totals.entries()]
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .sort(byScoreThenLabel)
     .slice(0, 3)
     .map(([label]) => label);
 }

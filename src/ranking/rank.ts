@@ -89,6 +89,8 @@ export interface PaperIndex {
   similarity: Similarity;
   /** Each paper's position in id order (the tie-break). */
   idRank: Int32Array;
+  /** Zeroed working space of one number per paper, reused by every reader. */
+  scratch: Float64Array;
 }
 
 /** Each paper's position in id order, so ties break by id with a number comparison. */
@@ -142,27 +144,40 @@ export function indexPapers(
     byAuthor,
     similarity: new Similarity(bm25, papers.length),
     idRank,
+    scratch: new Float64Array(papers.length),
   };
 }
 
 /** The reader-independent work for these topics and interests: matching papers, scored and sorted. */
 function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests: readonly string[]): Shared {
   const texts = interests.filter((text) => text.trim());
-  const key = JSON.stringify([topics.map((t) => t.slug).sort(), [...texts].sort()]);
+  const key = `${topics
+    .map((t) => t.slug)
+    .sort()
+    .join(',')}\n${[...texts].sort().join('\n')}`;
   const cached = index.shared.get(key);
   if (cached) return cached;
   const parts = [
     ...topics.map((topic) => topicPart(index, topic)),
     ...texts.map((text) => interestPart(index, text)),
   ];
-  const relevance = new Map<number, number>();
-  for (const part of parts)
-    for (const i of part.matches) relevance.set(i, (relevance.get(i) ?? 0) + (part.strength[i] ?? 0));
-  const best = Math.max(0, ...relevance.values()) || 1;
+  // Sum the parts' shares in a scratch array, touching only papers some part matches.
+  const { scratch } = index;
+  const touched: number[] = [];
+  for (const part of parts) {
+    for (const i of part.matches) {
+      if (scratch[i] === 0) touched.push(i);
+      scratch[i] = (scratch[i] ?? 0) + (part.strength[i] ?? 0);
+    }
+  }
+  let best = 0;
+  for (const i of touched) best = Math.max(best, scratch[i] ?? 0);
   const w = index.options.trendingWeight;
-  const scored = [...relevance].map(([i, r]) => {
+  const scored: Scored[] = touched.map((i) => {
+    const relevance = (scratch[i] ?? 0) / (best || 1);
+    scratch[i] = 0;
     const trending = index.trending[i] ?? 0;
-    return { i, relevance: r / best, trending, score: (1 - w) * (r / best) + w * trending };
+    return { i, relevance, trending, score: (1 - w) * relevance + w * trending };
   });
   scored.sort((a, b) => b.score - a.score || (index.idRank[a.i] ?? 0) - (index.idRank[b.i] ?? 0));
   const shared: Shared = { parts, scored, terms: new Map<number, string[]>(), selectionLimit: 0 };
