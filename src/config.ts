@@ -31,6 +31,20 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
+/** A comma-separated list, trimmed, empty items dropped. */
+const commaList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATA_DIR: z.string().default('./data'),
@@ -47,9 +61,7 @@ const EnvSchema = z.object({
       .optional(),
   ),
   MAIL_FROM: z.string().default('Paperboy <paperboy@localhost>'),
-  PUBLIC_URL: optionalString.pipe(
-    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-  ),
+  PUBLIC_URL: optionalString.pipe(httpUrl.optional()),
   SECRET_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   SECRET_KEY_FILE: optionalString,
   HOST: z.string().default('0.0.0.0'),
@@ -65,43 +77,21 @@ const EnvSchema = z.object({
     .refine(isTimezone, 'is not an IANA timezone (e.g. Europe/Berlin)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
-  SOURCES: z
-    .string()
-    .default('huggingface,arxiv')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.enum(SOURCE_NAMES, { error: `must list sources among ${SOURCE_NAMES.join(', ')}` }))),
-  HF_API_URL: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .default('https://huggingface.co'),
-  ARXIV_API_URL: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .default('http://export.arxiv.org'),
-  ARXIV_RSS_URL: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .default('https://rss.arxiv.org'),
-  ARXIV_CATEGORIES: z
-    .string()
-    .default('cs.LG,cs.CL,cs.CV,stat.ML')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((cat) => cat.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z
-        .array(
-          z
-            .string()
-            .regex(/^[a-z-]+(\.[A-Za-z-]+)?$/, { error: 'must be arXiv categories such as cs.LG,stat.ML' }),
-        )
-        .min(1, { error: 'must name at least one category' }),
-    ),
+  SOURCES: commaList('huggingface,arxiv').pipe(
+    z.array(z.enum(SOURCE_NAMES, { error: `must list sources among ${SOURCE_NAMES.join(', ')}` })),
+  ),
+  HF_API_URL: httpUrl.default('https://huggingface.co'),
+  ARXIV_API_URL: httpUrl.default('http://export.arxiv.org'),
+  ARXIV_RSS_URL: httpUrl.default('https://rss.arxiv.org'),
+  ARXIV_CATEGORIES: commaList('cs.LG,cs.CL,cs.CV,stat.ML').pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[a-z-]+(\.[A-Za-z-]+)?$/, { error: 'must be arXiv categories such as cs.LG,stat.ML' }),
+      )
+      .min(1, { error: 'must name at least one category' }),
+  ),
   ARXIV_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(3000),
   FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   CONTACT_EMAIL: z.email({ error: 'must be an email address' }).optional(),
