@@ -109,7 +109,12 @@ async function runService(roles: { http: boolean; scheduler: boolean }): Promise
   const task = roles.scheduler
     ? startScheduler(
         runtime.deps,
-        { cron: config.digestCron, timezone: config.digestTimezone },
+        {
+          tickCron: config.scheduleTickCron,
+          ingestCron: config.digestCron,
+          timezone: config.digestTimezone,
+          maxLatenessHours: config.maxLatenessHours,
+        },
         configuredSources(runtime),
       )
     : undefined;

@@ -75,6 +75,16 @@ const EnvSchema = z.object({
     .string()
     .default('UTC')
     .refine(isTimezone, 'is not an IANA timezone (e.g. Europe/Berlin)'),
+  SCHEDULE_TICK_CRON: z
+    .string()
+    .default('* * * * *')
+    .refine((expr) => cron.validate(expr), 'is not a valid cron expression (e.g. "* * * * *")'),
+  MAX_LATENESS_HOURS: z.coerce
+    .number()
+    .int({ error: 'must be a whole number of hours from 1 to 168' })
+    .min(1, { error: 'must be a whole number of hours from 1 to 168' })
+    .max(168, { error: 'must be a whole number of hours from 1 to 168' })
+    .default(6),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   SOURCES: commaList('huggingface,arxiv').pipe(
@@ -120,8 +130,13 @@ export interface Config {
   secretKey: string;
   host: string;
   port: number;
+  /** When the scheduler ingests the day's papers (once per UTC day), read in `digestTimezone`. */
   digestCron: string;
   digestTimezone: string;
+  /** The scheduler's tick: plans and sends every reader whose local delivery time has come. */
+  scheduleTickCron: string;
+  /** Past this many hours after a reader's delivery time, that day is recorded as missed, not sent. */
+  maxLatenessHours: number;
   /** Unset means each entry point's own default (info for services, warn for one-shot commands). */
   logLevel: string | undefined;
   trustProxy: boolean;
@@ -177,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: vars.PORT,
     digestCron: vars.DIGEST_CRON,
     digestTimezone: vars.DIGEST_TIMEZONE,
+    scheduleTickCron: vars.SCHEDULE_TICK_CRON,
+    maxLatenessHours: vars.MAX_LATENESS_HOURS,
     logLevel: vars.LOG_LEVEL,
     trustProxy: vars.TRUST_PROXY === 'true',
     ranking: {

@@ -1,4 +1,15 @@
 import type { Db } from '../db.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+import type { SlotGroup } from './schedule.ts';
+
+const READER_SELECT = {
+  id: true,
+  email: true,
+  maxPapers: true,
+  tokenVersion: true,
+  topics: { select: { topic: { select: { slug: true, name: true, queryTerms: true } } } },
+  interests: { select: { kind: true, value: true } },
+} as const;
 
 /** Active readers with no delivery yet for `digestDate`, in id order after `afterId`, with their preferences. */
 export async function findDueSubscribers(db: Db, digestDate: Date, afterId: string | null, take: number) {
@@ -10,15 +21,97 @@ export async function findDueSubscribers(db: Db, digestDate: Date, afterId: stri
     },
     orderBy: { id: 'asc' },
     take,
-    select: {
-      id: true,
-      email: true,
-      maxPapers: true,
-      tokenVersion: true,
-      topics: { select: { topic: { select: { slug: true, name: true, queryTerms: true } } } },
-      interests: { select: { kind: true, value: true } },
-    },
+    select: READER_SELECT,
   });
+}
+
+/** A reader who is due (or missed) for the digest of the day they have no delivery for yet. */
+export type ScheduledReader = Awaited<ReturnType<typeof findDueSubscribers>>[number];
+
+/** The time zones of active readers (a few hundred at most: IANA has no more). */
+export async function findActiveTimezones(db: Db): Promise<string[]> {
+  const rows = await db.$queryRaw<{ timezone: string }[]>`
+    SELECT DISTINCT timezone FROM subscribers WHERE status = 'active'::subscriber_status`;
+  return rows.map((row) => row.timezone);
+}
+
+/**
+ * The active readers of `timezone` whom `group` describes (their hour and frequency fall in it) and
+ * who have no delivery for its local date. A missed slot only counts for readers confirmed before it.
+ */
+function slotGroupWhere(timezone: string, group: SlotGroup): Prisma.SubscriberWhereInput {
+  const digestDate = new Date(`${group.localDate}T00:00:00Z`);
+  return {
+    status: 'active',
+    timezone,
+    deliveries: { none: { digestDate } },
+    OR: group.hours.map((hour) => ({
+      deliveryHour: hour.deliveryHour,
+      AND: [
+        {
+          OR: [
+            ...(hour.daily ? [{ frequency: 'daily' as const }] : []),
+            ...(hour.weekdays ? [{ frequency: 'weekdays' as const }] : []),
+            ...(hour.weeklyOn.length > 0
+              ? [{ frequency: 'weekly' as const, deliveryWeekday: { in: hour.weeklyOn } }]
+              : []),
+          ],
+        },
+        group.status === 'missed'
+          ? { OR: [{ confirmedAt: null }, { confirmedAt: { lt: hour.deliverAt } }] }
+          : {},
+      ],
+    })),
+  };
+}
+
+/** Whether any reader of `timezone` falls in any of `groups`: one cheap probe before the per-group queries. */
+export async function hasScheduledSubscriber(
+  db: Db,
+  timezone: string,
+  groups: SlotGroup[],
+): Promise<boolean> {
+  const found = await db.subscriber.findFirst({
+    where: { OR: groups.map((group) => slotGroupWhere(timezone, group)) },
+    select: { id: true },
+  });
+  return found !== null;
+}
+
+/** Readers of `timezone` in `group` with no delivery for its date, in id order after `afterId`, with their preferences. */
+export async function findScheduledSubscribers(
+  db: Db,
+  timezone: string,
+  group: SlotGroup,
+  afterId: string | null,
+  take: number,
+): Promise<ScheduledReader[]> {
+  const where = slotGroupWhere(timezone, group);
+  return db.subscriber.findMany({
+    where: afterId ? { AND: [where, { id: { gt: afterId } }] } : where,
+    orderBy: { id: 'asc' },
+    take,
+    select: READER_SELECT,
+  });
+}
+
+/** Records `skipped` deliveries with `reason` for readers who missed `digestDate`; existing rows are kept. */
+export async function insertMissedDeliveries(
+  db: Db,
+  subscriberIds: string[],
+  digestDate: Date,
+  reason: string,
+): Promise<number> {
+  const result = await db.delivery.createMany({
+    data: subscriberIds.map((subscriberId) => ({
+      subscriberId,
+      digestDate,
+      status: 'skipped' as const,
+      lastError: reason,
+    })),
+    skipDuplicates: true,
+  });
+  return result.count;
 }
 
 /** For each of `subscriberIds`, which of `paperIds` they were already sent. */
@@ -74,10 +167,10 @@ export async function insertPlannedDelivery(db: Db, plan: PlannedDigest): Promis
   return id;
 }
 
-/** Planned deliveries of `digestDate`, oldest first. */
-export async function findPlannedDeliveries(db: Db, digestDate: Date, take: number) {
+/** Planned deliveries of any of `digestDates`, oldest first. */
+export async function findPlannedDeliveries(db: Db, digestDates: Date[], take: number) {
   return db.delivery.findMany({
-    where: { digestDate, status: 'planned' },
+    where: { digestDate: { in: digestDates }, status: 'planned' },
     orderBy: { plannedAt: 'asc' },
     take,
     select: { id: true },

@@ -1,47 +1,39 @@
 import type { Deps } from '../deps.ts';
 import { hashEmail } from '../log.ts';
 import type { EmailTemplate } from '../mail/templates.ts';
-import type { Paper } from '../papers/paper.ts';
-import { findCandidatePapers, findPapersByIds } from '../papers/papers.queries.ts';
-import { explain, indexPapers, rankPapers, trendingFallback } from '../ranking/rank.ts';
+import { findPapersByIds } from '../papers/papers.queries.ts';
 import { digestUrl, readerLinks } from '../subscribers/links.ts';
 import { isSuppressed } from '../subscribers/subscribers.queries.ts';
-import { TOPICS } from '../topics/taxonomy.ts';
 import {
   claimDelivery,
-  findAlreadySent,
   findDueSubscribers,
   findPlannedDeliveries,
   finishDelivery,
-  insertPlannedDelivery,
   loadDeliveryForSending,
 } from './digest.queries.ts';
+import { type DigestRow, loadRanker, type PlanTally, planReaders, planScheduled } from './plan.ts';
 import { compileDigestTemplate, type DigestValues, digestValues } from './render.ts';
 
+export type { DigestRow } from './plan.ts';
+
 const BATCH = 500;
-const TOPICS_BY_SLUG = new Map(TOPICS.map((topic) => [topic.slug, topic]));
-const DEFAULT_RANKING = { trendingWeight: 0.3, diversity: 0.75, emptyDigest: 'skip' as const };
 const DAY_MS = 86_400_000;
 
-/** One reader's outcome in a run, for the operator's table. */
-export interface DigestRow {
-  subscriberId: string;
-  email: string;
-  topics: string[];
-  papers: number;
-  topPaper: string | null;
-}
-
 /** The accounting of one run. */
-export interface DigestRunResult {
+export interface DigestRunResult extends PlanTally {
+  /** The digest date of a manual run; for a scheduler tick, the UTC date of the tick. */
   date: string;
-  dryRun: boolean;
-  candidatePapers: number;
-  planned: number;
-  skipped: number;
   sent: number;
   failed: number;
   rows: DigestRow[];
+}
+
+/** How to run: a manual run for one date (the default), or the scheduler's tick. */
+export interface DigestRunOptions {
+  date?: string;
+  dryRun?: boolean;
+  /** The scheduler's tick: plan whoever is due now for their local date, skip the missed (date is ignored). */
+  tick?: { maxLatenessHours: number };
 }
 
 /** `YYYY-MM-DD` of `date` in UTC. */
@@ -50,103 +42,60 @@ export function isoDate(date: Date): string {
 }
 
 /**
- * Plans and sends the digest for `date` to every active reader who has none for it yet. Papers
- * are those first seen (or whose signals moved) in the 24 hours before the run (before the end
- * of `date` for a past date).
+ * Plans and sends digests. A manual run sends the digest for `date` to every active reader who has
+ * none for it yet, whatever their hour; papers are those first seen (or whose signals moved) in the
+ * 24 hours before the run (before the end of `date` for a past date). A tick plans only readers
+ * whose local delivery time has come (see `planScheduled`).
  * Planning records one delivery per reader and date before anything is sent, so running twice,
  * or after a crash, sends nobody a second digest. A dry run ranks and reports, and writes nothing.
  */
-export async function runDigest(
-  deps: Deps,
-  options: { date?: string; dryRun?: boolean } = {},
-): Promise<DigestRunResult> {
+export async function runDigest(deps: Deps, options: DigestRunOptions = {}): Promise<DigestRunResult> {
   const now = deps.now();
-  const date = options.date ?? isoDate(now);
-  const digestDate = new Date(`${date}T00:00:00Z`);
-  const asOf = new Date(Math.min(now.getTime(), digestDate.getTime() + DAY_MS));
-  const papers = await findCandidatePapers(deps.db, new Date(asOf.getTime() - DAY_MS), asOf);
   const result: DigestRunResult = {
-    date,
+    date: options.tick ? isoDate(now) : (options.date ?? isoDate(now)),
     dryRun: options.dryRun === true,
-    candidatePapers: papers.length,
+    candidatePapers: 0,
     planned: 0,
     skipped: 0,
+    missed: 0,
     sent: 0,
     failed: 0,
     rows: [],
   };
-  await planDigests(deps, digestDate, papers, result);
-  if (!result.dryRun) await sendPlanned(deps, digestDate, result);
-  deps.log.info({
-    event: 'digest.run_finished',
-    ...result,
-    rows: undefined,
-    durationMs: Date.now() - now.getTime(),
-  });
+  const dates = options.tick
+    ? await planScheduled(deps, options.tick.maxLatenessHours, result)
+    : await planDate(deps, result.date, result);
+  if (!result.dryRun && dates.length > 0) await sendPlanned(deps, dates, result);
+  const logged = { ...result, rows: undefined, durationMs: Date.now() - now.getTime() };
+  // A tick runs every minute: only one that did something is worth an info line.
+  if (options.tick && result.rows.length === 0 && result.missed === 0 && result.sent === 0)
+    deps.log.debug({ event: 'digest.tick_idle', ...logged });
+  else deps.log.info({ event: 'digest.run_finished', ...logged });
   return result;
 }
 
-async function planDigests(
-  deps: Deps,
-  digestDate: Date,
-  papers: Paper[],
-  result: DigestRunResult,
-): Promise<void> {
-  const ranking = deps.config.ranking ?? DEFAULT_RANKING;
-  const index = indexPapers(papers, {
-    now: deps.now(),
-    trendingWeight: ranking.trendingWeight,
-    diversity: ranking.diversity,
-  });
-  const paperIds = papers.map((paper) => paper.id);
+/** The manual run's planning: every active reader without a delivery for `date`, in id batches. */
+async function planDate(deps: Deps, date: string, tally: PlanTally): Promise<Date[]> {
+  const now = deps.now();
+  const digestDate = new Date(`${date}T00:00:00Z`);
+  const ranker = await loadRanker(deps, new Date(Math.min(now.getTime(), digestDate.getTime() + DAY_MS)));
+  tally.candidatePapers = ranker.papers.length;
   let afterId: string | null = null;
   for (;;) {
     const readers = await findDueSubscribers(deps.db, digestDate, afterId, BATCH);
-    if (readers.length === 0) return;
+    if (readers.length === 0) return [digestDate];
     afterId = readers.at(-1)?.id ?? null;
-    const alreadySent = await findAlreadySent(
-      deps.db,
-      readers.map((reader) => reader.id),
-      paperIds,
-    );
-    for (const reader of readers) {
-      const prefs = {
-        // The built-in definition (with its synonyms) where the topic is still built in.
-        topics: reader.topics.map((row) => TOPICS_BY_SLUG.get(row.topic.slug) ?? row.topic),
-        interests: reader.interests.filter((i) => i.kind === 'text').map((i) => i.value),
-        authors: reader.interests.filter((i) => i.kind === 'author').map((i) => i.value),
-        excludes: reader.interests.filter((i) => i.kind === 'exclude').map((i) => i.value),
-        limit: reader.maxPapers,
-        alreadySent: alreadySent.get(reader.id) ?? new Set<string>(),
-      };
-      const matched = rankPapers(index, prefs);
-      const ranked =
-        matched.length === 0 && ranking.emptyDigest === 'trending' ? trendingFallback(index, prefs) : matched;
-      result.rows.push({
-        subscriberId: reader.id,
-        email: reader.email,
-        topics: reader.topics.map((row) => row.topic.slug),
-        papers: ranked.length,
-        topPaper: ranked[0]?.paper.title ?? null,
-      });
-      if (ranked.length === 0) result.skipped++;
-      else result.planned++;
-      if (result.dryRun) continue;
-      const plan = {
-        subscriberId: reader.id,
-        digestDate,
-        papers: ranked.map((entry) => ({ paperId: entry.paper.id, why: explain(entry.why) })),
-      };
-      await deps.db.$transaction((tx) => insertPlannedDelivery(tx, plan));
-    }
+    await planReaders(deps, ranker, readers, digestDate, tally);
   }
 }
 
-async function sendPlanned(deps: Deps, digestDate: Date, result: DigestRunResult): Promise<void> {
-  const template = await compileDigestTemplate();
+async function sendPlanned(deps: Deps, digestDates: Date[], result: DigestRunResult): Promise<void> {
+  // Compiled only when there is something to send: most ticks have nothing.
+  let template: EmailTemplate<DigestValues> | undefined;
   for (;;) {
-    const batch = await findPlannedDeliveries(deps.db, digestDate, BATCH);
+    const batch = await findPlannedDeliveries(deps.db, digestDates, BATCH);
     if (batch.length === 0) return;
+    template ??= await compileDigestTemplate();
     for (const { id } of batch) {
       if (!(await claimDelivery(deps.db, id))) continue;
       const outcome = await sendOne(deps, template, id);

@@ -11,14 +11,19 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-test('the scheduler sends the day’s digest at DIGEST_CRON, once however often it ticks', async () => {
+// Every second (node-cron's six-field form), so the test sees several ticks.
+const EVERY_SECOND = '* * * * * *';
+const schedule = { tickCron: EVERY_SECOND, ingestCron: EVERY_SECOND, timezone: 'UTC', maxLatenessHours: 6 };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('the tick sends a due reader’s digest once, however often it ticks', async () => {
+  h.setNow(new Date('2026-11-20T08:30:00Z'));
   await ingestSample(h.deps);
-  const reader = await createSubscriber(h.db, { topics: ['optimization'] });
-  // Every second (node-cron's six-field form), so the test sees several ticks.
-  const task = startScheduler(h.deps, { cron: '* * * * * *', timezone: 'UTC' });
+  const reader = await createSubscriber(h.db, { topics: ['optimization'] }); // 08:00 UTC, daily
+  const task = startScheduler(h.deps, schedule);
   try {
     await h.sink.waitFor(reader.email, undefined, 15_000);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await sleep(2_500);
   } finally {
     await task.stop();
   }
@@ -26,18 +31,23 @@ test('the scheduler sends the day’s digest at DIGEST_CRON, once however often 
   expect(await h.db.delivery.count({ where: { subscriberId: reader.id, status: 'sent' } })).toBe(1);
 });
 
-test('a tick ingests the configured sources before it plans, so the day’s new papers make that day’s digest', async () => {
+test('sources are ingested once per UTC day, so the day’s new papers make the digest of readers due after it', async () => {
   await h.db.paper.deleteMany();
-  const reader = await createSubscriber(h.db, { topics: ['graph-neural-networks'] });
+  h.setNow(new Date('2026-11-21T06:00:00Z'));
+  const reader = await createSubscriber(h.db, { topics: ['graph-neural-networks'] }); // due at 08:00 UTC
   const title = 'Message passing graph neural networks for tomorrow';
   const source = memorySource('test', [
     { arxivRef: '2611.77777', title, abstract: 'A graph neural network study of message passing.' },
   ]);
-  const task = startScheduler(h.deps, { cron: '* * * * * *', timezone: 'UTC' }, [source]);
+  const task = startScheduler(h.deps, schedule, [source]);
   try {
+    for (let i = 0; i < 50 && (await h.db.paper.count()) === 0; i++) await sleep(200);
+    await sleep(2_000); // more ingest cron firings: still one run today
+    h.setNow(new Date('2026-11-21T08:00:30Z'));
     const digest = await h.sink.waitFor(reader.email, undefined, 15_000);
     expect(digest.email.text).toContain(title);
   } finally {
     await task.stop();
   }
+  expect(await h.db.ingestRun.count({ where: { source: 'test' } })).toBe(1);
 });
