@@ -52,6 +52,14 @@ describe('loadConfig', () => {
     ['SECRET_KEY', 'short', /^SECRET_KEY must be at least 32 characters/],
     ['PUBLIC_URL', 'ftp://example.com', /^PUBLIC_URL must be an http\(s\) URL/],
     ['NODE_ENV', 'staging', /^NODE_ENV /],
+    ['SCHEDULE_TICK_CRON', 'often', /^SCHEDULE_TICK_CRON /],
+    ['MAX_LATENESS_HOURS', '0', /^MAX_LATENESS_HOURS /],
+    ['SOURCES', 'huggingface,twitter', /^SOURCES\.1 must list sources among huggingface, arxiv, arxiv-rss/],
+    ['ARXIV_CATEGORIES', 'cs.LG,not a category', /^ARXIV_CATEGORIES\.1 must be arXiv categories/],
+    ['HF_API_URL', 'huggingface.co', /^HF_API_URL must be an http\(s\) URL/],
+    ['RANKING_TRENDING_WEIGHT', '1.5', /^RANKING_TRENDING_WEIGHT must be from 0 to 1/],
+    ['EMPTY_DIGEST', 'pad', /^EMPTY_DIGEST must be skip or trending/],
+    ['CONTACT_EMAIL', 'ops', /^CONTACT_EMAIL must be an email address/],
   ])('a bad %s is one line naming the variable', (name, value, message) => {
     const problems = problemsOf({ DATA_DIR: dataDir(), [name]: value });
     expect(problems).toHaveLength(1);
