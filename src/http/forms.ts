@@ -44,6 +44,7 @@ export function formToPreferences(body: Record<string, unknown>) {
     timezone: body.timezone,
     deliveryHour: body.deliveryHour,
     ...optional('frequency', body.frequency),
+    ...optional('deliveryWeekday', body.deliveryWeekday),
     ...optional('maxPapers', body.maxPapers),
     paused: body.paused === 'on' || body.paused === 'true',
   };

@@ -49,6 +49,7 @@ export async function findSubscriberExport(db: Db, id: string) {
       timezone: true,
       deliveryHour: true,
       frequency: true,
+      deliveryWeekday: true,
       maxPapers: true,
       createdAt: true,
       confirmedAt: true,

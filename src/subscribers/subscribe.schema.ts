@@ -54,6 +54,12 @@ export const PreferencesSchema = z.strictObject({
   frequency: z
     .enum(['daily', 'weekdays', 'weekly'], { error: 'must be daily, weekdays or weekly' })
     .default('daily'),
+  deliveryWeekday: z.coerce
+    .number({ error: 'must be a day of the week' })
+    .int({ error: 'must be a day of the week' })
+    .min(0, { error: 'must be a day of the week' })
+    .max(6, { error: 'must be a day of the week' })
+    .default(1),
   maxPapers: z.coerce
     .number({ error: 'must be a whole number from 3 to 25' })
     .int({ error: 'must be a whole number from 3 to 25' })

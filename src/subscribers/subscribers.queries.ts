@@ -34,6 +34,8 @@ export interface PreferenceValues {
   frequency?: Frequency;
   /** Left as it is when absent. */
   maxPapers?: number;
+  /** The day (0 = Sunday … 6) of a weekly digest; left as it is when absent. */
+  deliveryWeekday?: number;
 }
 
 /** Replaces a subscriber's topics and interests with `prefs`. Run it inside a transaction. */
@@ -63,6 +65,7 @@ export async function replacePreferences(
       deliveryHour: prefs.deliveryHour,
       ...(prefs.frequency ? { frequency: prefs.frequency } : {}),
       ...(prefs.maxPapers ? { maxPapers: prefs.maxPapers } : {}),
+      ...(prefs.deliveryWeekday !== undefined ? { deliveryWeekday: prefs.deliveryWeekday } : {}),
     },
   });
 }

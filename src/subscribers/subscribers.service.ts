@@ -120,6 +120,7 @@ export async function preferencesFor(deps: Deps, token: unknown) {
     timezone: subscriber.timezone,
     deliveryHour: subscriber.deliveryHour,
     frequency: subscriber.frequency,
+    deliveryWeekday: subscriber.deliveryWeekday,
     maxPapers: subscriber.maxPapers,
     subscriber,
   };

@@ -47,7 +47,8 @@ describe('manage', () => {
         excludes: 'survey',
         timezone: 'Asia/Tokyo',
         deliveryHour: '6',
-        frequency: 'weekdays',
+        frequency: 'weekly',
+        deliveryWeekday: '4',
         maxPapers: '25',
         paused: 'on',
       }),
@@ -55,7 +56,8 @@ describe('manage', () => {
     expect(saved.status).toBe(303);
     const after = await session().open(saved.headers.get('location') ?? '');
     expect(after.html).toContain('role="status" id="saved"');
-    expect(after.html).toMatch(/value="weekdays" checked/);
+    expect(after.html).toMatch(/value="weekly" checked/);
+    expect(after.html).toMatch(/<option value="4" selected>Thursday<\/option>/);
     const row = await h.db.subscriber.findUniqueOrThrow({
       where: { id: reader.id },
       include: { topics: true, interests: true },
@@ -64,7 +66,8 @@ describe('manage', () => {
       status: 'paused',
       timezone: 'Asia/Tokyo',
       deliveryHour: 6,
-      frequency: 'weekdays',
+      frequency: 'weekly',
+      deliveryWeekday: 4,
       maxPapers: 25,
     });
     expect(row.topics.map((t) => t.topicSlug).sort()).toEqual(['convex-optimization', 'learning-theory']);
@@ -260,7 +263,7 @@ describe('XSS payloads are rendered escaped', () => {
     expect(page.html.split(ESCAPED).length - 1).toBe(3);
     const refused = await session().post(
       '/manage',
-      prefs(token, { timezone: XSS, maxPapers: XSS, frequency: XSS }),
+      prefs(token, { timezone: XSS, maxPapers: XSS, frequency: XSS, deliveryWeekday: XSS }),
     );
     expect(refused.status).toBe(400);
     expect(refused.html).not.toContain(XSS);

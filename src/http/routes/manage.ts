@@ -25,6 +25,8 @@ const FREQUENCIES = [
   { value: 'weekly', label: 'Once a week' },
 ];
 
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
 /** The preferences page behind every email's "Manage preferences" link, and its account actions. */
 export function manageRoutes(deps: Deps, kit: PageKit): Router {
   const router = Router();
@@ -54,6 +56,11 @@ export function manageRoutes(deps: Deps, kit: PageKit): Router {
       hours: hourOptions(values.deliveryHour),
       timezones: timezones(),
       frequencies: FREQUENCIES.map((f) => ({ ...f, selected: f.value === values.frequency })),
+      weekdays: WEEKDAYS.map((label, day) => ({
+        day,
+        label,
+        selected: day === Number(values.deliveryWeekday),
+      })),
       feedUrl: feedUrl(deps.config, prefs.subscriber),
       errors: extra.errors ?? {},
       saved: extra.saved === true,
