@@ -2,7 +2,8 @@ import type { Deps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import type { Paper } from '../papers/paper.ts';
 import { findCandidatePapers, findPapersByIds } from '../papers/papers.queries.ts';
-import { indexPapers, rankPapers, trendingScore } from '../ranking/rank.ts';
+import { indexPapers, rankPapers } from '../ranking/rank.ts';
+import { trendingSignal } from '../ranking/trending.ts';
 import { digestUrl } from '../subscribers/links.ts';
 import { subscriberForToken } from '../subscribers/subscribers.service.ts';
 import { findTopic } from '../topics/topics.queries.ts';
@@ -10,7 +11,6 @@ import { findRecentSentDeliveries, loadDeliveryForSending } from './digest.queri
 import { compileDigestTemplate } from './render.ts';
 import { digestValuesFor } from './run.ts';
 
-const DAY_MS = 86_400_000;
 const FEED_DIGESTS = 10;
 
 let template: ReturnType<typeof compileDigestTemplate> | undefined;
@@ -29,12 +29,12 @@ export async function archivedDigestHtml(deps: Deps, deliveryId: string, token: 
   return (await template).html(await digestValuesFor(deps, delivery));
 }
 
-/** Today's trending papers (first seen in the last 24 hours), most trending first. */
+/** Today's digest candidates, most trending first. */
 export async function trendingToday(deps: Deps, limit: number): Promise<Paper[]> {
   const now = deps.now();
-  const papers = await findCandidatePapers(deps.db, new Date(now.getTime() - DAY_MS), now);
+  const papers = await findCandidatePapers(deps.db, now);
   return papers
-    .map((paper) => ({ paper, score: trendingScore(paper) }))
+    .map((paper) => ({ paper, score: trendingSignal(paper, now) }))
     .sort((a, b) => b.score - a.score || a.paper.id.localeCompare(b.paper.id))
     .slice(0, limit)
     .map((entry) => entry.paper);
@@ -45,8 +45,8 @@ export async function trendingForTopic(deps: Deps, slug: string, limit: number) 
   const topic = await findTopic(deps.db, slug);
   if (!topic) throw notFound('topic');
   const now = deps.now();
-  const papers = await findCandidatePapers(deps.db, new Date(now.getTime() - DAY_MS), now);
-  const ranked = rankPapers(indexPapers(papers), {
+  const papers = await findCandidatePapers(deps.db, now);
+  const ranked = rankPapers(indexPapers(papers, { now }), {
     topics: [topic],
     interests: [],
     authors: [],

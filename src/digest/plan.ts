@@ -15,9 +15,7 @@ import {
 import { type SlotGroup, zoneSlotGroups } from './schedule.ts';
 
 const BATCH = 500;
-const DAY_MS = 86_400_000;
 const TOPICS_BY_SLUG = new Map(TOPICS.map((topic) => [topic.slug, topic]));
-const DEFAULT_RANKING = { trendingWeight: 0.3, diversity: 0.75, emptyDigest: 'skip' as const };
 
 /** One reader's outcome in a run, for the operator's table. */
 export interface DigestRow {
@@ -47,12 +45,12 @@ export interface Ranker {
 
 /** Indexes the papers first seen (or whose signals moved) in the 24 hours up to `asOf`. */
 export async function loadRanker(deps: Deps, asOf: Date): Promise<Ranker> {
-  const papers = await findCandidatePapers(deps.db, new Date(asOf.getTime() - DAY_MS), asOf);
-  const ranking = deps.config.ranking ?? DEFAULT_RANKING;
+  const papers = await findCandidatePapers(deps.db, asOf);
+  const ranking = deps.config.ranking;
+  // Unset settings (tests, tools) take the ranker's own defaults.
   const index = indexPapers(papers, {
     now: deps.now(),
-    trendingWeight: ranking.trendingWeight,
-    diversity: ranking.diversity,
+    ...(ranking ? { trendingWeight: ranking.trendingWeight, diversity: ranking.diversity } : {}),
   });
   return { papers, index };
 }
@@ -65,7 +63,7 @@ export async function planReaders(
   digestDate: Date,
   tally: PlanTally,
 ): Promise<void> {
-  const emptyDigest = (deps.config.ranking ?? DEFAULT_RANKING).emptyDigest;
+  const emptyDigest = deps.config.ranking?.emptyDigest ?? 'skip';
   const alreadySent = await findAlreadySent(
     deps.db,
     readers.map((reader) => reader.id),

@@ -4,11 +4,17 @@ import type { Paper } from './paper.ts';
 /** How long a paper stays a candidate while its signals keep moving. */
 const TRENDING_LIFETIME_MS = 7 * 86_400_000;
 
+/** How far back a digest looks for new papers. */
+const CANDIDATE_WINDOW_MS = 86_400_000;
+
 /**
- * The candidates for a digest: papers first seen in (from, to], and papers up to a week old whose
- * signals changed in that window (still trending though first seen earlier).
+ * The candidates for a digest as of `asOf`: papers first seen in the 24 hours up to it, and
+ * papers up to a week old whose signals changed in that window (still trending though first seen
+ * earlier).
  */
-export async function findCandidatePapers(db: Db, from: Date, to: Date): Promise<Paper[]> {
+export async function findCandidatePapers(db: Db, asOf: Date): Promise<Paper[]> {
+  const from = new Date(asOf.getTime() - CANDIDATE_WINDOW_MS);
+  const to = asOf;
   const rows = await db.paper.findMany({
     where: {
       OR: [

@@ -290,11 +290,6 @@ export function trendingFallback(index: PaperIndex, prefs: Preferences): RankedP
     }));
 }
 
-/** The trending signal of one paper now (see trendingSignal); 0 without signals. */
-export function trendingScore(paper: TrendingInput, now = new Date()): number {
-  return trendingSignal(paper, now);
-}
-
 /** "Graph neural networks · matched “gnn”, “message passing” · trending #3" */
 export function explain(why: Why): string {
   const parts: string[] = why.fallback ? ['nothing matched your topics today; trending instead'] : [];
