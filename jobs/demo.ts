@@ -34,9 +34,10 @@ export async function runDemo(runtime: Runtime) {
   const { deps } = runtime;
   const now = deps.now();
   const ingest = await ingestSample(deps);
+  const sample = loadSamplePapers(now);
   await markPapersSeenAt(
     deps.db,
-    loadSamplePapers(now).map((paper) => paper.id),
+    sample.map((paper) => paper.id),
     now,
   );
   for (const reader of DEMO_READERS) await upsertConfirmedSubscriber(deps.db, { ...reader, now });
@@ -55,7 +56,7 @@ export async function runDemo(runtime: Runtime) {
     },
     orderBy: { subscriber: { email: 'asc' } },
   });
-  const titles = new Map(loadSamplePapers(now).map((paper) => [paper.id, paper.title]));
+  const titles = new Map(sample.map((paper) => [paper.id, paper.title]));
   const table: DemoRow[] = rows.map((row) => ({
     email: row.subscriber.email,
     topics: row.subscriber.topics.map((t) => t.topicSlug).join(', '),
