@@ -43,6 +43,12 @@ const commaList = (fallback: string) =>
         .filter(Boolean),
     );
 
+/** A whole number from `min` to `max`, read from a string; the message names the range. */
+function wholeNumber(min: number, max: number) {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 const EnvSchema = z.object({
@@ -116,6 +122,20 @@ const EnvSchema = z.object({
     .max(1, { error: 'must be from 0 to 1' })
     .default(0.75),
   EMPTY_DIGEST: z.enum(['skip', 'trending'], { error: 'must be skip or trending' }).default('skip'),
+  SMTP_MAX_CONNECTIONS: wholeNumber(1, 50).default(5),
+  SMTP_RATE_LIMIT: wholeNumber(0, 100_000).default(0),
+  SMTP_MAX_ATTEMPTS: wholeNumber(1, 20).default(5),
+  SMTP_RETRY_BASE_SECONDS: wholeNumber(0, 86_400).default(60),
+  SMTP_BREAKER_COOLDOWN_SECONDS: wholeNumber(1, 3600).default(30),
+  SENDING_TIMEOUT_SECONDS: wholeNumber(1, 86_400).default(600),
+  WORKER_BATCH_SIZE: wholeNumber(1, 1000).default(100),
+  METRICS_PORT: wholeNumber(0, 65535).optional(),
+  LIST_ID: optionalString,
+  LIST_UNSUBSCRIBE_MAILTO: z.email({ error: 'must be an email address' }).optional(),
+  DKIM_DOMAIN: optionalString,
+  DKIM_SELECTOR: optionalString,
+  DKIM_PRIVATE_KEY: optionalString,
+  DKIM_PRIVATE_KEY_FILE: optionalString,
 });
 
 /** The validated configuration every entry point passes down. */
@@ -159,6 +179,33 @@ export interface Config {
     /** Who to tell when our fetching misbehaves; goes in the User-Agent. */
     contact: string;
   };
+  /** How workers send (README "Delivery"). */
+  delivery: DeliveryConfig;
+  /** Where a process without HTTP (the worker) serves /metrics; unset: nowhere. */
+  metricsPort: number | undefined;
+}
+
+/** SMTP and queue settings of the send workers. */
+export interface DeliveryConfig {
+  /** Connections in each worker's SMTP pool, and so messages in flight per worker. */
+  maxConnections: number;
+  /** Messages per second per worker; 0 is no limit. */
+  ratePerSecond: number;
+  /** Attempts before a temporary failure (4xx, network) becomes `failed`. */
+  maxAttempts: number;
+  /** The first retry's delay; each next one doubles, with jitter. */
+  retryBaseMs: number;
+  /** How long the circuit breaker pauses sending when the relay keeps failing. */
+  breakerCooldownMs: number;
+  /** A row still `sending` this long after it was claimed belongs to a worker that died. */
+  sendingTimeoutMs: number;
+  /** Deliveries a worker claims at a time. */
+  batchSize: number;
+  /** The List-Id header's value, e.g. `Paperboy digest <digest.papers.example.com>`. */
+  listId: string;
+  /** Adds a mailto: to List-Unsubscribe when set. */
+  unsubscribeMailto: string | undefined;
+  dkim: { domainName: string; keySelector: string; privateKey: string } | undefined;
 }
 
 /**
@@ -179,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const vars = parsed.data;
   const dataDir = path.resolve(vars.DATA_DIR);
   const secretKey = resolveSecretKey(vars.SECRET_KEY, vars.SECRET_KEY_FILE, vars.NODE_ENV, dataDir);
+  const publicUrl = (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, '');
   return {
     env: vars.NODE_ENV,
     dataDir,
@@ -186,7 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: vars.SMTP_URL,
     capturePort: vars.CAPTURE_SMTP_PORT,
     mailFrom: vars.MAIL_FROM,
-    publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
+    publicUrl,
     secretKey,
     host: vars.HOST,
     port: vars.PORT,
@@ -211,7 +259,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: vars.FETCH_TIMEOUT_MS,
       contact: vars.CONTACT_EMAIL ?? /<([^>]+)>/.exec(vars.MAIL_FROM)?.[1] ?? vars.MAIL_FROM,
     },
+    delivery: {
+      maxConnections: vars.SMTP_MAX_CONNECTIONS,
+      ratePerSecond: vars.SMTP_RATE_LIMIT,
+      maxAttempts: vars.SMTP_MAX_ATTEMPTS,
+      retryBaseMs: vars.SMTP_RETRY_BASE_SECONDS * 1000,
+      breakerCooldownMs: vars.SMTP_BREAKER_COOLDOWN_SECONDS * 1000,
+      sendingTimeoutMs: vars.SENDING_TIMEOUT_SECONDS * 1000,
+      batchSize: vars.WORKER_BATCH_SIZE,
+      listId: vars.LIST_ID ?? `Paperboy digest <digest.${new URL(publicUrl).hostname}>`,
+      unsubscribeMailto: vars.LIST_UNSUBSCRIBE_MAILTO,
+      dkim: resolveDkim(vars),
+    },
+    metricsPort: vars.METRICS_PORT,
   };
+}
+
+/** DKIM signing needs all three of domain, selector and key; some but not all is a mistake worth naming. */
+function resolveDkim(vars: z.infer<typeof EnvSchema>): DeliveryConfig['dkim'] {
+  const keyFromFile = vars.DKIM_PRIVATE_KEY_FILE;
+  if (keyFromFile && !existsSync(keyFromFile))
+    throw new ConfigError([`DKIM_PRIVATE_KEY_FILE points at ${keyFromFile}, which does not exist`]);
+  const privateKey = vars.DKIM_PRIVATE_KEY ?? (keyFromFile ? readFileSync(keyFromFile, 'utf8') : undefined);
+  const given = {
+    DKIM_DOMAIN: vars.DKIM_DOMAIN,
+    DKIM_SELECTOR: vars.DKIM_SELECTOR,
+    DKIM_PRIVATE_KEY: privateKey,
+  };
+  const missing = Object.entries(given)
+    .filter(([, value]) => !value)
+    .map(([name]) => name);
+  if (missing.length === 3) return undefined;
+  if (missing.length > 0)
+    throw new ConfigError([
+      `DKIM signing needs ${missing.join(' and ')} too (or unset every DKIM_ variable)`,
+    ]);
+  if (!privateKey?.includes('PRIVATE KEY'))
+    throw new ConfigError(['DKIM_PRIVATE_KEY must be a PEM private key (-----BEGIN PRIVATE KEY-----…)']);
+  return { domainName: vars.DKIM_DOMAIN as string, keySelector: vars.DKIM_SELECTOR as string, privateKey };
 }
 
 function resolveSecretKey(
