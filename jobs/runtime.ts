@@ -34,7 +34,13 @@ export async function openRuntime(
     const wantsMail = options.mail !== false;
     const capture = config.smtpUrl || !wantsMail ? undefined : await startCapture(config, log);
     const smtpUrl = config.smtpUrl ?? capture?.url;
-    const mailer = smtpUrl ? createMailer(smtpUrl, config.mailFrom) : noMailer;
+    const mailer = smtpUrl
+      ? createMailer(smtpUrl, config.mailFrom, {
+          maxConnections: config.delivery.maxConnections,
+          ratePerSecond: config.delivery.ratePerSecond,
+          dkim: config.delivery.dkim,
+        })
+      : noMailer;
     const deps: Deps = { db: database.prisma, mailer, log, config, now: () => new Date() };
     return {
       config,
@@ -57,6 +63,7 @@ export async function openRuntime(
 /** For commands that send no mail: using it is a bug, said plainly. */
 const noMailer: Mailer = {
   send: () => Promise.reject(new Error('this command does not send mail')),
+  verify: () => Promise.reject(new Error('this command does not send mail')),
   close: () => {},
 };
 

@@ -22,11 +22,23 @@ export interface SendResult {
 /** The seam between Paperboy and SMTP: everything that sends mail goes through one of these. */
 export interface Mailer {
   send(message: OutgoingMessage): Promise<SendResult>;
+  /** Connects and greets the relay (for readiness checks); rejects when it cannot. */
+  verify(): Promise<void>;
   close(): void;
 }
 
+/** How one process's pool talks to the relay. */
+export interface MailerOptions {
+  /** Connections in the pool (default 5). */
+  maxConnections?: number;
+  /** Messages per second across the pool; 0 or unset is no limit. */
+  ratePerSecond?: number;
+  /** Signs every message when set. */
+  dkim?: { domainName: string; keySelector: string; privateKey: string } | undefined;
+}
+
 /** A pooled nodemailer SMTP transport to `smtpUrl`, sending as `from`. */
-export function createMailer(smtpUrl: string, from: string): Mailer {
+export function createMailer(smtpUrl: string, from: string, options: MailerOptions = {}): Mailer {
   const url = new URL(smtpUrl);
   const transport = nodemailer.createTransport({
     host: url.hostname,
@@ -38,7 +50,9 @@ export function createMailer(smtpUrl: string, from: string): Mailer {
     // A relay on this machine (the capture server, a local sink) has no certificate worth checking.
     ...(['127.0.0.1', 'localhost', '::1'].includes(url.hostname) ? { ignoreTLS: true } : {}),
     pool: true,
-    maxConnections: 5,
+    maxConnections: options.maxConnections ?? 5,
+    ...(options.ratePerSecond ? { rateLimit: options.ratePerSecond, rateDelta: 1000 } : {}),
+    ...(options.dkim ? { dkim: options.dkim } : {}),
   });
   return {
     async send(message) {
@@ -55,6 +69,9 @@ export function createMailer(smtpUrl: string, from: string): Mailer {
         ...(message.list ? { list: message.list } : {}),
       });
       return { messageId: info.messageId, response: info.response };
+    },
+    async verify() {
+      await transport.verify();
     },
     close() {
       transport.close();
