@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { isoDate, runDigest } from '../src/digest/run.ts';
+import { isoDate } from '../src/dates.ts';
+import { runDigest } from '../src/digest/run.ts';
 import { emlFileName } from '../src/mail/capture-server.ts';
 import { markPapersSeenAt } from '../src/papers/papers.queries.ts';
 import { ingestSample, loadSamplePapers } from '../src/papers/sample.ts';

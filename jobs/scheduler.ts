@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { isoDate } from '../src/dates.ts';
 import type { Deps } from '../src/deps.ts';
-import { isoDate, runDigest } from '../src/digest/run.ts';
+import { runDigest } from '../src/digest/run.ts';
 import type { PaperSource } from '../src/papers/sources/source.ts';
 import { ingestSources } from './ingest.ts';
 

@@ -1,3 +1,4 @@
+import { isoDate } from '../dates.ts';
 import type { Deps } from '../deps.ts';
 import { notFound } from '../errors.ts';
 import type { Paper } from '../papers/paper.ts';
@@ -7,9 +8,9 @@ import { trendingSignal } from '../ranking/trending.ts';
 import { digestUrl } from '../subscribers/links.ts';
 import { subscriberForToken } from '../subscribers/subscribers.service.ts';
 import { findTopic } from '../topics/topics.queries.ts';
-import { findRecentSentDeliveries, loadDeliveryForSending } from './digest.queries.ts';
+import { findRecentSentDeliveries, loadDelivery } from './digest.queries.ts';
 import { compileDigestTemplate } from './render.ts';
-import { digestValuesFor } from './run.ts';
+import { digestValuesFor } from './send.ts';
 
 const FEED_DIGESTS = 10;
 
@@ -22,7 +23,7 @@ let template: ReturnType<typeof compileDigestTemplate> | undefined;
 export async function archivedDigestHtml(deps: Deps, deliveryId: string, token: unknown): Promise<string> {
   const { subscriber, claims } = await subscriberForToken(deps, 'digest', token);
   if (claims.ref !== deliveryId) throw notFound('digest');
-  const delivery = await loadDeliveryForSending(deps.db, deliveryId).catch(() => null);
+  const delivery = await loadDelivery(deps.db, deliveryId).catch(() => null);
   if (!delivery || delivery.subscriber.id !== subscriber.id || delivery.sentAt === null)
     throw notFound('digest');
   template ??= compileDigestTemplate();
@@ -72,7 +73,7 @@ export async function readerFeed(deps: Deps, token: unknown) {
     delivery.papers.flatMap(({ paperId, why }) => {
       const paper = papers.get(paperId);
       if (!paper) return [];
-      const digestDate = delivery.digestDate.toISOString().slice(0, 10);
+      const digestDate = isoDate(delivery.digestDate);
       const viewUrl = digestUrl(deps.config, subscriber, delivery.id);
       return [{ paper, why, digestDate, updated: delivery.sentAt ?? delivery.digestDate, viewUrl }];
     }),

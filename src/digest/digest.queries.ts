@@ -1,4 +1,5 @@
-import type { Db } from '../db.ts';
+import { isoDate } from '../dates.ts';
+import type { Db, PrismaClient } from '../db.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { SlotGroup } from './schedule.ts';
 
@@ -141,81 +142,60 @@ export interface PlannedDigest {
 }
 
 /**
- * Records the plan for one reader and date, or does nothing when one exists already (another
- * planner got there first): the unique (subscriber, date) key is the guard. A plan with no
- * papers is recorded as `skipped`. Returns the new delivery's id, or null.
+ * Records the plans of a batch of readers for their dates in one transaction: one `deliveries` row
+ * each (`planned`, or `skipped` with `no matching papers` when a plan has no papers) and its
+ * `delivery_papers`. A reader who has a row for that date already (another planner got there
+ * first) is left alone: the unique (subscriber, date) key is the guard. Returns how many rows
+ * were new.
  */
-export async function insertPlannedDelivery(db: Db, plan: PlannedDigest): Promise<string | null> {
-  const status = plan.papers.length === 0 ? 'skipped' : 'planned';
-  const rows = await db.$queryRaw<{ id: string }[]>`
-    INSERT INTO deliveries (subscriber_id, digest_date, status, last_error)
-    VALUES (${plan.subscriberId}::uuid, ${plan.digestDate}::date, ${status}::delivery_status,
-            ${status === 'skipped' ? 'no matching papers' : null})
-    ON CONFLICT (subscriber_id, digest_date) DO NOTHING
-    RETURNING id`;
-  const id = rows[0]?.id;
-  if (!id || plan.papers.length === 0) return id ?? null;
-  await db.deliveryPaper.createMany({
-    data: plan.papers.map((paper, position) => ({
-      subscriberId: plan.subscriberId,
-      paperId: paper.paperId,
-      deliveryId: id,
-      position,
-      why: paper.why,
-    })),
-  });
-  return id;
-}
-
-/** Planned deliveries of any of `digestDates`, oldest first. */
-export async function findPlannedDeliveries(db: Db, digestDates: Date[], take: number) {
-  return db.delivery.findMany({
-    where: { digestDate: { in: digestDates }, status: 'planned' },
-    orderBy: { plannedAt: 'asc' },
-    take,
-    select: { id: true },
+export async function insertPlannedDeliveries(db: PrismaClient, plans: PlannedDigest[]): Promise<number> {
+  if (plans.length === 0) return 0;
+  const byReader = new Map(plans.map((plan) => [`${plan.subscriberId}/${isoDate(plan.digestDate)}`, plan]));
+  return db.$transaction(async (tx) => {
+    const inserted = await tx.$queryRaw<{ id: string; subscriber_id: string; digest_date: Date }[]>`
+      INSERT INTO deliveries (subscriber_id, digest_date, status, last_error)
+      SELECT subscriber_id, digest_date, status::delivery_status, last_error
+      FROM unnest(${plans.map((p) => p.subscriberId)}::uuid[], ${plans.map((p) => isoDate(p.digestDate))}::date[],
+                  ${plans.map((p) => (p.papers.length === 0 ? 'skipped' : 'planned'))}::text[],
+                  ${plans.map((p) => (p.papers.length === 0 ? 'no matching papers' : null))}::text[])
+        AS plan(subscriber_id, digest_date, status, last_error)
+      ON CONFLICT (subscriber_id, digest_date) DO NOTHING
+      RETURNING id, subscriber_id, digest_date`;
+    const rows = inserted.flatMap((row) => {
+      const plan = byReader.get(`${row.subscriber_id}/${isoDate(row.digest_date)}`);
+      return (plan?.papers ?? []).map((paper, position) => ({ ...paper, row, position }));
+    });
+    if (rows.length > 0) {
+      await tx.$executeRaw`
+        INSERT INTO delivery_papers (subscriber_id, paper_id, delivery_id, position, why)
+        SELECT * FROM unnest(${rows.map((r) => r.row.subscriber_id)}::uuid[], ${rows.map((r) => r.paperId)}::text[],
+                             ${rows.map((r) => r.row.id)}::uuid[], ${rows.map((r) => r.position)}::int[],
+                             ${rows.map((r) => r.why)}::text[])`;
+    }
+    return inserted.length;
   });
 }
 
-/** Takes a planned delivery for sending; false when another sender has it (or it is no longer planned). */
-export async function claimDelivery(db: Db, id: string): Promise<boolean> {
-  const result = await db.delivery.updateMany({
-    where: { id, status: 'planned' },
-    data: { status: 'sending', attempts: { increment: 1 } },
-  });
-  return result.count === 1;
+const RENDERABLE = {
+  id: true,
+  digestDate: true,
+  sentAt: true,
+  subscriber: { select: { id: true, email: true, status: true, tokenVersion: true } },
+  papers: { orderBy: { position: 'asc' }, select: { paperId: true, why: true } },
+} as const;
+
+/** One delivery with everything needed to render it (the view-in-browser page). */
+export async function loadDelivery(db: Db, id: string) {
+  return db.delivery.findUnique({ where: { id }, select: RENDERABLE });
 }
 
-/** A claimed delivery with everything needed to render and address it. */
-export async function loadDeliveryForSending(db: Db, id: string) {
-  return db.delivery.findUnique({
-    where: { id },
-    select: {
-      id: true,
-      digestDate: true,
-      sentAt: true,
-      subscriber: { select: { id: true, email: true, status: true, tokenVersion: true } },
-      papers: { orderBy: { position: 'asc' }, select: { paperId: true, why: true } },
-    },
-  });
+/** Deliveries with everything needed to render and address them (a worker's claimed batch). */
+export async function loadDeliveries(db: Db, ids: string[]) {
+  return db.delivery.findMany({ where: { id: { in: ids } }, select: RENDERABLE });
 }
 
-/** Ends a delivery that was `sending` in state `status`. */
-export async function finishDelivery(
-  db: Db,
-  id: string,
-  outcome: { status: 'sent' | 'failed' | 'skipped'; messageId?: string; error?: string; at: Date },
-): Promise<void> {
-  await db.delivery.updateMany({
-    where: { id, status: 'sending' },
-    data: {
-      status: outcome.status,
-      messageId: outcome.messageId ?? null,
-      lastError: outcome.error ?? null,
-      ...(outcome.status === 'sent' ? { sentAt: outcome.at } : {}),
-    },
-  });
-}
+/** A delivery as rendering needs it. */
+export type RenderableDelivery = Awaited<ReturnType<typeof loadDeliveries>>[number];
 
 /** A reader's most recent sent deliveries with their papers in order, newest first (for their private feed). */
 export async function findRecentSentDeliveries(db: Db, subscriberId: string, take: number) {

@@ -9,7 +9,8 @@ import {
   findScheduledSubscribers,
   hasScheduledSubscriber,
   insertMissedDeliveries,
-  insertPlannedDelivery,
+  insertPlannedDeliveries,
+  type PlannedDigest,
   type ScheduledReader,
 } from './digest.queries.ts';
 import { type SlotGroup, zoneSlotGroups } from './schedule.ts';
@@ -69,16 +70,9 @@ export async function planReaders(
     readers.map((reader) => reader.id),
     ranker.papers.map((paper) => paper.id),
   );
+  const plans: PlannedDigest[] = [];
   for (const reader of readers) {
-    const prefs = {
-      // The built-in definition (with its synonyms) where the topic is still built in.
-      topics: reader.topics.map((row) => TOPICS_BY_SLUG.get(row.topic.slug) ?? row.topic),
-      interests: reader.interests.filter((i) => i.kind === 'text').map((i) => i.value),
-      authors: reader.interests.filter((i) => i.kind === 'author').map((i) => i.value),
-      excludes: reader.interests.filter((i) => i.kind === 'exclude').map((i) => i.value),
-      limit: reader.maxPapers,
-      alreadySent: alreadySent.get(reader.id) ?? new Set<string>(),
-    };
+    const prefs = readerPreferences(reader, alreadySent.get(reader.id));
     const matched = rankPapers(ranker.index, prefs);
     const ranked =
       matched.length === 0 && emptyDigest === 'trending' ? trendingFallback(ranker.index, prefs) : matched;
@@ -91,14 +85,26 @@ export async function planReaders(
     });
     if (ranked.length === 0) tally.skipped++;
     else tally.planned++;
-    if (tally.dryRun) continue;
-    const plan = {
+    plans.push({
       subscriberId: reader.id,
       digestDate,
       papers: ranked.map((entry) => ({ paperId: entry.paper.id, why: explain(entry.why) })),
-    };
-    await deps.db.$transaction((tx) => insertPlannedDelivery(tx, plan));
+    });
   }
+  if (!tally.dryRun) await insertPlannedDeliveries(deps.db, plans);
+}
+
+/** A reader's preferences as ranking takes them; `alreadySent` are the papers they must not get again. */
+export function readerPreferences(reader: ScheduledReader, alreadySent: ReadonlySet<string> = new Set()) {
+  return {
+    // The built-in definition (with its synonyms) where the topic is still built in.
+    topics: reader.topics.map((row) => TOPICS_BY_SLUG.get(row.topic.slug) ?? row.topic),
+    interests: reader.interests.filter((i) => i.kind === 'text').map((i) => i.value),
+    authors: reader.interests.filter((i) => i.kind === 'author').map((i) => i.value),
+    excludes: reader.interests.filter((i) => i.kind === 'exclude').map((i) => i.value),
+    limit: reader.maxPapers,
+    alreadySent,
+  };
 }
 
 /**
@@ -107,7 +113,12 @@ export async function planReaders(
  * past the lateness as `skipped`. Papers are loaded only when someone is due. Returns the local
  * dates that were due, whose planned deliveries the caller then sends.
  */
-export async function planScheduled(deps: Deps, maxLatenessHours: number, tally: PlanTally): Promise<Date[]> {
+export async function planScheduled(
+  deps: Deps,
+  maxLatenessHours: number,
+  tally: PlanTally,
+  progress: () => void = () => {},
+): Promise<Date[]> {
   const now = deps.now();
   let ranker: Promise<Ranker> | undefined;
   const getRanker = (): Promise<Ranker> => {
@@ -124,6 +135,7 @@ export async function planScheduled(deps: Deps, maxLatenessHours: number, tally:
     if (!(await hasScheduledSubscriber(deps.db, timezone, groups))) continue;
     for (const group of groups) {
       await planGroup(deps, timezone, group, { maxLatenessHours, getRanker, tally });
+      progress();
     }
   }
   return [...dueDates].sort().map((date) => new Date(`${date}T00:00:00Z`));

@@ -1,31 +1,31 @@
+import { isoDate } from '../dates.ts';
 import type { Deps } from '../deps.ts';
-import { hashEmail } from '../log.ts';
-import type { EmailTemplate } from '../mail/templates.ts';
-import { findPapersByIds } from '../papers/papers.queries.ts';
-import { digestUrl, readerLinks } from '../subscribers/links.ts';
-import { isSuppressed } from '../subscribers/subscribers.queries.ts';
-import {
-  claimDelivery,
-  findDueSubscribers,
-  findPlannedDeliveries,
-  finishDelivery,
-  loadDeliveryForSending,
-} from './digest.queries.ts';
+import { findDueSubscribers } from './digest.queries.ts';
 import { type DigestRow, loadRanker, type PlanTally, planReaders, planScheduled } from './plan.ts';
-import { compileDigestTemplate, type DigestValues, digestValues } from './render.ts';
+import { createSender, emptyTally, type SendTally } from './send.ts';
 
 export type { DigestRow } from './plan.ts';
 
 const BATCH = 500;
 const DAY_MS = 86_400_000;
 
-/** The accounting of one run. */
-export interface DigestRunResult extends PlanTally {
+/**
+ * The accounting of one run: every reader it decided about ends in one bucket, so
+ * candidates = sent + skipped + failed + bounced + suppressed + deferred (see `accountingLine`).
+ */
+export interface DigestRunResult extends PlanTally, Omit<SendTally, 'claimed'> {
   /** The digest date of a manual run; for a scheduler tick, the UTC date of the tick. */
   date: string;
+  /** Readers decided about: skipped or missed at planning, plus every queued row this run took. */
+  candidates: number;
+  rows: DigestRow[];
+}
+
+/** What a run reports as it goes (for progress bars). */
+export interface DigestProgress {
+  planned: number;
   sent: number;
   failed: number;
-  rows: DigestRow[];
 }
 
 /** How to run: a manual run for one date (the default), or the scheduler's tick. */
@@ -34,11 +34,9 @@ export interface DigestRunOptions {
   dryRun?: boolean;
   /** The scheduler's tick: plan whoever is due now for their local date, skip the missed (date is ignored). */
   tick?: { maxLatenessHours: number };
-}
-
-/** `YYYY-MM-DD` of `date` in UTC. */
-export function isoDate(date: Date): string {
-  return date.toISOString().slice(0, 10);
+  /** Plan only; workers send (the scheduler role). */
+  planOnly?: boolean;
+  onProgress?: (progress: DigestProgress) => void;
 }
 
 /**
@@ -55,27 +53,69 @@ export async function runDigest(deps: Deps, options: DigestRunOptions = {}): Pro
     date: options.tick ? isoDate(now) : (options.date ?? isoDate(now)),
     dryRun: options.dryRun === true,
     candidatePapers: 0,
+    candidates: 0,
     planned: 0,
-    skipped: 0,
     missed: 0,
-    sent: 0,
-    failed: 0,
+    ...emptyTally(),
     rows: [],
   };
+  const progress = () =>
+    options.onProgress?.({ planned: result.planned, sent: result.sent, failed: result.failed });
   const dates = options.tick
-    ? await planScheduled(deps, options.tick.maxLatenessHours, result)
-    : await planDate(deps, result.date, result);
-  if (!result.dryRun && dates.length > 0) await sendPlanned(deps, dates, result);
+    ? await planScheduled(deps, options.tick.maxLatenessHours, result, progress)
+    : await planDate(deps, result.date, result, progress);
+  // What planning decided without queueing (no papers, missed) is already final.
+  result.candidates = result.skipped + result.missed;
+  if (!result.dryRun && !options.planOnly && dates.length > 0) {
+    const sender = createSender(deps);
+    try {
+      const base = { ...result };
+      const sent = await sender.drain(dates, (tally) => {
+        Object.assign(result, addTally(base, tally));
+        progress();
+      });
+      Object.assign(result, addTally(base, sent));
+    } finally {
+      await sender.stop();
+    }
+  }
   const logged = { ...result, rows: undefined, durationMs: Date.now() - now.getTime() };
   // A tick runs every minute: only one that did something is worth an info line.
   if (options.tick && result.rows.length === 0 && result.missed === 0 && result.sent === 0)
     deps.log.debug({ event: 'digest.tick_idle', ...logged });
-  else deps.log.info({ event: 'digest.run_finished', ...logged });
+  else deps.log.info({ event: 'digest.run_finished', accounting: accountingLine(result), ...logged });
   return result;
 }
 
+function addTally<T extends DigestRunResult>(base: T, tally: SendTally): T {
+  return {
+    ...base,
+    candidates: base.candidates + tally.claimed,
+    sent: base.sent + tally.sent,
+    failed: base.failed + tally.failed,
+    bounced: base.bounced + tally.bounced,
+    suppressed: base.suppressed + tally.suppressed,
+    skipped: base.skipped + tally.skipped,
+    deferred: base.deferred + tally.deferred,
+  };
+}
+
+/** The buckets every candidate ends in; a run whose buckets do not add up has lost track of someone. */
+export function accountingMismatch(result: DigestRunResult): number {
+  const { sent, skipped, failed, bounced, suppressed, deferred } = result;
+  return result.candidates - (sent + skipped + failed + bounced + suppressed + deferred);
+}
+
+/** `candidates N = sent + skipped + failed + bounced + suppressed + deferred`, with the numbers. */
+export function accountingLine(result: DigestRunResult): string {
+  const { candidates, sent, skipped, failed, bounced, suppressed, deferred } = result;
+  const line = `candidates ${candidates} = sent ${sent} + skipped ${skipped} + failed ${failed} + bounced ${bounced} + suppressed ${suppressed} + deferred ${deferred}`;
+  const mismatch = accountingMismatch(result);
+  return mismatch === 0 ? line : `${line} — MISMATCH by ${mismatch}`;
+}
+
 /** The manual run's planning: every active reader without a delivery for `date`, in id batches. */
-async function planDate(deps: Deps, date: string, tally: PlanTally): Promise<Date[]> {
+async function planDate(deps: Deps, date: string, tally: PlanTally, progress: () => void): Promise<Date[]> {
   const now = deps.now();
   const digestDate = new Date(`${date}T00:00:00Z`);
   const ranker = await loadRanker(deps, new Date(Math.min(now.getTime(), digestDate.getTime() + DAY_MS)));
@@ -86,96 +126,6 @@ async function planDate(deps: Deps, date: string, tally: PlanTally): Promise<Dat
     if (readers.length === 0) return [digestDate];
     afterId = readers.at(-1)?.id ?? null;
     await planReaders(deps, ranker, readers, digestDate, tally);
+    progress();
   }
-}
-
-async function sendPlanned(deps: Deps, digestDates: Date[], result: DigestRunResult): Promise<void> {
-  // Compiled only when there is something to send: most ticks have nothing.
-  let template: EmailTemplate<DigestValues> | undefined;
-  for (;;) {
-    const batch = await findPlannedDeliveries(deps.db, digestDates, BATCH);
-    if (batch.length === 0) return;
-    template ??= await compileDigestTemplate();
-    for (const { id } of batch) {
-      if (!(await claimDelivery(deps.db, id))) continue;
-      const outcome = await sendOne(deps, template, id);
-      result[outcome]++;
-    }
-  }
-}
-
-/** Sends one claimed delivery; a failure is recorded on the row and never stops the run. */
-async function sendOne(
-  deps: Deps,
-  template: EmailTemplate<DigestValues>,
-  id: string,
-): Promise<'sent' | 'failed' | 'skipped'> {
-  const delivery = await loadDeliveryForSending(deps.db, id);
-  if (!delivery) return 'skipped';
-  const { subscriber } = delivery;
-  const at = deps.now();
-  // The reader may have unsubscribed, or bounced elsewhere, since the plan was made.
-  if (subscriber.status !== 'active' || (await isSuppressed(deps.db, subscriber.email))) {
-    await finishDelivery(deps.db, id, { status: 'skipped', error: `reader is ${subscriber.status}`, at });
-    return 'skipped';
-  }
-  const date = isoDate(delivery.digestDate);
-  const messageId = digestMessageId(deps.config.publicUrl, subscriber.id, date);
-  try {
-    const values = await digestValuesFor(deps, delivery);
-    await deps.mailer.send({
-      to: subscriber.email,
-      subject: values.subject,
-      html: template.html(values),
-      text: template.text(values),
-      messageId,
-      list: { unsubscribe: values.unsubscribeUrl },
-      headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
-    });
-    await finishDelivery(deps.db, id, { status: 'sent', messageId, at: deps.now() });
-    return 'sent';
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    deps.log.warn({
-      event: 'digest.delivery_failed',
-      deliveryId: id,
-      who: hashEmail(subscriber.email),
-      error: message,
-    });
-    await finishDelivery(deps.db, id, { status: 'failed', error: message.slice(0, 500), at: deps.now() });
-    return 'failed';
-  }
-}
-
-/** The filled template values of a stored delivery: its papers in their planned order, with their reasons. */
-export async function digestValuesFor(
-  deps: Deps,
-  delivery: NonNullable<Awaited<ReturnType<typeof loadDeliveryForSending>>>,
-): Promise<DigestValues> {
-  const { subscriber } = delivery;
-  const papers = new Map(
-    (
-      await findPapersByIds(
-        deps.db,
-        delivery.papers.map((p) => p.paperId),
-      )
-    ).map((p) => [p.id, p]),
-  );
-  return digestValues({
-    email: subscriber.email,
-    digestDate: isoDate(delivery.digestDate),
-    papers: delivery.papers.flatMap((entry) => {
-      const paper = papers.get(entry.paperId);
-      return paper ? [{ paper, why: entry.why }] : [];
-    }),
-    links: {
-      ...readerLinks(deps.config, subscriber),
-      viewUrl: digestUrl(deps.config, subscriber, delivery.id),
-    },
-  });
-}
-
-/** The same Message-ID for the same reader and date, so a resend after an uncertain outcome is recognisable. */
-export function digestMessageId(publicUrl: string, subscriberId: string, date: string): string {
-  return `<digest.${date}.${subscriberId}@${new URL(publicUrl).hostname}>`;
 }

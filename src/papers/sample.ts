@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isoDate } from '../dates.ts';
 import type { Deps } from '../deps.ts';
 import { type IngestResult, ingestFrom, memorySource } from './ingest.ts';
 import { type NormalisedPaper, normalisePaper } from './normalise.ts';
@@ -24,5 +25,5 @@ export function loadSamplePapers(now = new Date()): (NormalisedPaper & Paper)[] 
 
 /** Loads the bundled sample papers as first seen now; a second run adds nothing. */
 export function ingestSample(deps: Deps): Promise<IngestResult> {
-  return ingestFrom(deps, memorySource('sample', sampleRecords()), deps.now().toISOString().slice(0, 10));
+  return ingestFrom(deps, memorySource('sample', sampleRecords()), isoDate(deps.now()));
 }

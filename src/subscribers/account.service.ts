@@ -1,3 +1,4 @@
+import { isoDate } from '../dates.ts';
 import type { Deps } from '../deps.ts';
 import { hashEmail } from '../log.ts';
 import {
@@ -62,7 +63,7 @@ export async function exportData(deps: Deps, token: unknown) {
     interests: of('text'),
     authors: of('author'),
     excludes: of('exclude'),
-    deliveries: row.deliveries.map((d) => ({ ...d, digestDate: d.digestDate.toISOString().slice(0, 10) })),
+    deliveries: row.deliveries.map((d) => ({ ...d, digestDate: isoDate(d.digestDate) })),
   };
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { insertPlannedDelivery } from '../../src/digest/digest.queries.ts';
-import { isoDate, runDigest } from '../../src/digest/run.ts';
+import { isoDate } from '../../src/dates.ts';
+import { insertPlannedDeliveries } from '../../src/digest/digest.queries.ts';
+import { runDigest } from '../../src/digest/run.ts';
 import { ingestSample } from '../../src/papers/sample.ts';
 import { unsubscribe } from '../../src/subscribers/subscribers.service.ts';
 import { createToken } from '../../src/subscribers/tokens.ts';
@@ -23,11 +24,13 @@ beforeEach(async () => {
 async function readerWithPlannedDigest() {
   await ingestSample(h.deps);
   const reader = await createSubscriber(h.db, { topics: ['optimization'] });
-  await insertPlannedDelivery(h.db, {
-    subscriberId: reader.id,
-    digestDate: new Date(`${isoDate(h.deps.now())}T00:00:00Z`),
-    papers: [{ paperId: (await h.db.paper.findFirstOrThrow()).id, why: 'test' }],
-  });
+  await insertPlannedDeliveries(h.db, [
+    {
+      subscriberId: reader.id,
+      digestDate: new Date(`${isoDate(h.deps.now())}T00:00:00Z`),
+      papers: [{ paperId: (await h.db.paper.findFirstOrThrow()).id, why: 'test' }],
+    },
+  ]);
   return reader;
 }
 

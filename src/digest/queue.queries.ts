@@ -1,0 +1,151 @@
+import type { Db } from '../db.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { suppressionHash } from '../subscribers/subscribers.queries.ts';
+
+/*
+ * The deliveries table is the send queue. A worker claims a batch of `planned` rows (a lease that
+ * expires), moves each row to `sending` just before SMTP (re-checking the reader in the same
+ * statement), and ends it `sent`, `failed`, `bounced` or `skipped`, or puts it back to `planned`
+ * with a time for the next attempt. See src/digest/README.md.
+ */
+
+/** Claims up to `limit` due planned rows (of `dates`, when given) for `workerId`; returns their ids. */
+export async function claimBatch(
+  db: Db,
+  claim: { workerId: string; now: Date; leaseMs: number; limit: number; dates?: Date[] | undefined },
+): Promise<string[]> {
+  const leaseExpired = new Date(claim.now.getTime() - claim.leaseMs);
+  const ofDates = claim.dates ? Prisma.sql`AND digest_date = ANY(${claim.dates}::date[])` : Prisma.empty;
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    UPDATE deliveries SET claimed_by = ${claim.workerId}, claimed_at = ${claim.now}
+    WHERE id IN (
+      SELECT id FROM deliveries
+      WHERE status = 'planned'::delivery_status
+        AND (next_attempt_at IS NULL OR next_attempt_at <= ${claim.now})
+        AND (claimed_by IS NULL OR claimed_at < ${leaseExpired})
+        ${ofDates}
+      ORDER BY planned_at
+      LIMIT ${claim.limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id`;
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Moves a claimed row to `sending` if, at this moment, its reader is still active and not on the
+ * suppression list: the last check before SMTP, in the same statement as the state change.
+ * Returns the row's attempts so far, this one included, or null when it must not be sent
+ * (see `skipUnsendable`).
+ */
+export async function markSending(db: Db, id: string, workerId: string, now: Date): Promise<number | null> {
+  const rows = await db.$queryRaw<{ attempts: number }[]>`
+    UPDATE deliveries d
+    SET status = 'sending'::delivery_status, sending_at = ${now}, attempts = d.attempts + 1
+    FROM subscribers s
+    WHERE d.id = ${id}::uuid AND d.status = 'planned'::delivery_status AND d.claimed_by = ${workerId}
+      AND s.id = d.subscriber_id AND s.status = 'active'::subscriber_status
+      AND NOT EXISTS (
+        SELECT 1 FROM suppressions x WHERE x.email_hash = encode(sha256(convert_to(s.email, 'UTF8')), 'hex'))
+    RETURNING d.attempts`;
+  return rows[0]?.attempts ?? null;
+}
+
+/**
+ * Ends a claimed row that `markSending` refused: `skipped`, with whether the address is suppressed
+ * or the reader's status. Returns null when the row was no longer ours (an unsubscribe already
+ * ended it, or another worker's lease took over).
+ */
+export async function skipUnsendable(
+  db: Db,
+  id: string,
+  workerId: string,
+  reader: { email: string },
+): Promise<'suppressed' | 'skipped' | null> {
+  const suppressed =
+    (await db.suppression.count({ where: { emailHash: suppressionHash(reader.email) } })) > 0;
+  const current = await db.delivery.findUnique({
+    where: { id },
+    select: { subscriber: { select: { status: true } } },
+  });
+  const reason = suppressed ? 'suppressed' : `reader is ${current?.subscriber.status ?? 'gone'}`;
+  const result = await db.delivery.updateMany({
+    where: { id, status: 'planned', claimedBy: workerId },
+    data: { status: 'skipped', lastError: reason, claimedBy: null },
+  });
+  if (result.count === 0) return null;
+  return suppressed ? 'suppressed' : 'skipped';
+}
+
+/** Records the relay's acceptance. */
+export async function markSent(db: Db, id: string, messageId: string, at: Date): Promise<void> {
+  await db.$executeRaw`
+    UPDATE deliveries SET status = 'sent'::delivery_status, sent_at = ${at}, message_id = ${messageId},
+      last_error = NULL, claimed_by = NULL, next_attempt_at = NULL
+    WHERE id = ${id}::uuid AND status = 'sending'::delivery_status`;
+}
+
+/** A temporary failure with attempts left: `planned` again, due at `nextAttemptAt`, claim released. */
+export async function scheduleRetry(db: Db, id: string, error: string, nextAttemptAt: Date): Promise<void> {
+  await db.$executeRaw`
+    UPDATE deliveries SET status = 'planned'::delivery_status, next_attempt_at = ${nextAttemptAt},
+      last_error = ${error}, claimed_by = NULL, sending_at = NULL
+    WHERE id = ${id}::uuid AND status = 'sending'::delivery_status`;
+}
+
+/** Gives a row back untried (the breaker opened before its turn): no attempt is counted. */
+export async function giveBack(db: Db, id: string): Promise<void> {
+  await db.$executeRaw`
+    UPDATE deliveries SET status = 'planned'::delivery_status, attempts = GREATEST(attempts - 1, 0),
+      claimed_by = NULL, sending_at = NULL
+    WHERE id = ${id}::uuid AND status = 'sending'::delivery_status`;
+}
+
+/** Out of attempts, or unrenderable: `failed` for good. */
+export async function markFailed(db: Db, id: string, error: string): Promise<void> {
+  await db.$executeRaw`
+    UPDATE deliveries SET status = 'failed'::delivery_status, last_error = ${error}, claimed_by = NULL
+    WHERE id = ${id}::uuid AND status = 'sending'::delivery_status`;
+}
+
+/**
+ * A hard bounce: the row is `bounced`, the address goes on the suppression list, and the reader
+ * becomes `bounced`, so nothing else is sent to it (their other planned rows are skipped when claimed).
+ */
+export async function markBounced(
+  db: Db,
+  delivery: { id: string; subscriberId: string; email: string },
+  error: string,
+): Promise<void> {
+  await db.$transaction([
+    db.$executeRaw`
+      UPDATE deliveries SET status = 'bounced'::delivery_status, last_error = ${error}, claimed_by = NULL
+      WHERE id = ${delivery.id}::uuid AND status = 'sending'::delivery_status`,
+    db.$executeRaw`
+      INSERT INTO suppressions (email_hash, reason) VALUES (${suppressionHash(delivery.email)}, ${`hard bounce: ${error}`.slice(0, 500)})
+      ON CONFLICT (email_hash) DO NOTHING`,
+    db.$executeRaw`
+      UPDATE subscribers SET status = 'bounced'::subscriber_status, updated_at = now()
+      WHERE id = ${delivery.subscriberId}::uuid AND status = 'active'::subscriber_status`,
+  ]);
+}
+
+/** Lets go of this worker's claimed rows it did not get to (shutdown, breaker open). */
+export async function releaseClaims(db: Db, workerId: string): Promise<number> {
+  return db.$executeRaw`
+    UPDATE deliveries SET claimed_by = NULL
+    WHERE claimed_by = ${workerId} AND status = 'planned'::delivery_status`;
+}
+
+/**
+ * Rows left `sending` by a worker that died between handing a message to SMTP and recording the
+ * outcome: the relay may or may not have taken it. Policy: send again, with the same Message-ID
+ * (README "The window SMTP leaves open"). Returns how many rows were put back.
+ */
+export async function requeueInterrupted(db: Db, now: Date, timeoutMs: number): Promise<number> {
+  const before = new Date(now.getTime() - timeoutMs);
+  return db.$executeRaw`
+    UPDATE deliveries SET status = 'planned'::delivery_status, claimed_by = NULL, sending_at = NULL,
+      next_attempt_at = NULL,
+      last_error = 'interrupted while sending; sent again with the same Message-ID'
+    WHERE status = 'sending'::delivery_status AND sending_at < ${before}`;
+}

@@ -1,0 +1,387 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import CircuitBreaker from 'opossum';
+import type { DeliveryConfig } from '../config.ts';
+import { isoDate } from '../dates.ts';
+import type { Deps } from '../deps.ts';
+import { hashEmail } from '../log.ts';
+import type { OutgoingMessage, SendResult } from '../mail/mailer.ts';
+import { classifySmtpError } from '../mail/smtp-errors.ts';
+import type { EmailTemplate } from '../mail/templates.ts';
+import type { Paper } from '../papers/paper.ts';
+import { findPapersByIds } from '../papers/papers.queries.ts';
+import { digestUrl, readerLinks } from '../subscribers/links.ts';
+import { loadDeliveries, type RenderableDelivery } from './digest.queries.ts';
+import {
+  claimBatch,
+  giveBack,
+  markBounced,
+  markFailed,
+  markSending,
+  markSent,
+  releaseClaims,
+  requeueInterrupted,
+  scheduleRetry,
+  skipUnsendable,
+} from './queue.queries.ts';
+import { compileDigestTemplate, type DigestValues, digestValues } from './render.ts';
+
+/** How a sender works when the config says nothing (tests, tools): the documented defaults. */
+export const DEFAULT_DELIVERY: Omit<DeliveryConfig, 'listId'> = {
+  maxConnections: 5,
+  ratePerSecond: 0,
+  maxAttempts: 5,
+  retryBaseMs: 60_000,
+  breakerCooldownMs: 30_000,
+  sendingTimeoutMs: 600_000,
+  batchSize: 100,
+  unsubscribeMailto: undefined,
+  dkim: undefined,
+};
+
+/** How often an idle worker looks for due rows, and how often anyone sweeps for interrupted sends. */
+const POLL_MS = 1_000;
+const SWEEP_MS = 10_000;
+/** The longest wait between two attempts, however many there were. */
+const MAX_RETRY_DELAY_MS = 6 * 3_600_000;
+
+/** What happened to the rows a sender claimed. Every claimed row is in exactly one bucket. */
+export interface SendTally {
+  /** Distinct rows this sender took from the queue. */
+  claimed: number;
+  sent: number;
+  failed: number;
+  bounced: number;
+  /** Not sent: the address is on the suppression list. */
+  suppressed: number;
+  /** Not sent: the reader is no longer active (unsubscribed, paused, bounced elsewhere, erased). */
+  skipped: number;
+  /** Back in the queue: a temporary failure to retry later, or untried when the breaker opened. */
+  deferred: number;
+}
+
+type Outcome = Exclude<keyof SendTally, 'claimed'>;
+
+export const emptyTally = (): SendTally => ({
+  claimed: 0,
+  sent: 0,
+  failed: 0,
+  bounced: 0,
+  suppressed: 0,
+  skipped: 0,
+  deferred: 0,
+});
+
+/** A queue consumer: `drain` for one-shot runs, `run` until `stop` for the worker. */
+export interface Sender {
+  /** Sends every row due now (of `dates`, when given) until none is left or the breaker opens. */
+  drain(dates?: Date[], onProgress?: (tally: SendTally) => void): Promise<SendTally>;
+  /** Claims and sends until `stop()`; waits out an open breaker, then tries one message. */
+  run(): Promise<void>;
+  /** Stops claiming, lets in-flight messages finish, and gives back rows not yet tried. */
+  stop(): Promise<void>;
+  readonly workerId: string;
+}
+
+/**
+ * The delay before attempt `attempt + 1`: `baseMs`·2^(attempt−1), spread by ±50 % jitter so that
+ * rows failed together (the relay hiccuped) do not all come back in the same second.
+ */
+export function retryDelay(attempt: number, baseMs: number, random: () => number = Math.random): number {
+  const exponential = baseMs * 2 ** Math.max(0, attempt - 1);
+  return Math.min(MAX_RETRY_DELAY_MS, Math.round(exponential * (0.5 + random())));
+}
+
+/** The same Message-ID for the same reader and date, so a resend after an uncertain outcome is recognisable. */
+export function digestMessageId(publicUrl: string, subscriberId: string, date: string): string {
+  return `<digest.${date}.${subscriberId}@${new URL(publicUrl).hostname}>`;
+}
+
+/** The filled template values of a delivery: its papers in their planned order, with their reasons. */
+export function deliveryValues(
+  deps: Pick<Deps, 'config'>,
+  delivery: RenderableDelivery,
+  papers: ReadonlyMap<string, Paper>,
+): DigestValues {
+  const { subscriber } = delivery;
+  return digestValues({
+    email: subscriber.email,
+    digestDate: isoDate(delivery.digestDate),
+    papers: delivery.papers.flatMap((entry) => {
+      const paper = papers.get(entry.paperId);
+      return paper ? [{ paper, why: entry.why }] : [];
+    }),
+    links: {
+      ...readerLinks(deps.config, subscriber),
+      viewUrl: digestUrl(deps.config, subscriber, delivery.id),
+    },
+  });
+}
+
+/** `deliveryValues` for one stored delivery, loading its papers. */
+export async function digestValuesFor(deps: Deps, delivery: RenderableDelivery): Promise<DigestValues> {
+  return deliveryValues(deps, delivery, await papersOf(deps, [delivery]));
+}
+
+async function papersOf(deps: Deps, deliveries: RenderableDelivery[]): Promise<Map<string, Paper>> {
+  const ids = [...new Set(deliveries.flatMap((d) => d.papers.map((p) => p.paperId)))];
+  return new Map((await findPapersByIds(deps.db, ids)).map((paper) => [paper.id, paper]));
+}
+
+/** The headers that make a digest a well-behaved bulk message (RFC 2369, RFC 8058, Gmail's Feedback-ID). */
+export function digestHeaders(input: {
+  unsubscribeUrl: string;
+  unsubscribeMailto: string | undefined;
+  listId: string;
+  date: string;
+  host: string;
+}): Record<string, string> {
+  const token = new URL(input.unsubscribeUrl).searchParams.get('token') ?? '';
+  const mailto = input.unsubscribeMailto
+    ? `, <mailto:${input.unsubscribeMailto}?subject=${encodeURIComponent(`unsubscribe ${token}`)}>`
+    : '';
+  return {
+    'List-Unsubscribe': `<${input.unsubscribeUrl}>${mailto}`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    'List-Id': input.listId,
+    // campaign:kind:product:sender; the same for every reader of a date, as Gmail asks.
+    'Feedback-ID': `${input.date}:digest:paperboy:${input.host}`,
+  };
+}
+
+/** Builds the message of one delivery: a pure function of the delivery, its papers and the template. */
+export function digestMessage(
+  deps: Pick<Deps, 'config'>,
+  template: EmailTemplate<DigestValues>,
+  delivery: RenderableDelivery,
+  papers: ReadonlyMap<string, Paper>,
+  options: { listId: string; unsubscribeMailto: string | undefined },
+): OutgoingMessage {
+  const values = deliveryValues(deps, delivery, papers);
+  const date = isoDate(delivery.digestDate);
+  return {
+    to: delivery.subscriber.email,
+    subject: values.subject,
+    html: template.html(values),
+    text: template.text(values),
+    messageId: digestMessageId(deps.config.publicUrl, delivery.subscriber.id, date),
+    headers: digestHeaders({
+      unsubscribeUrl: values.unsubscribeUrl,
+      unsubscribeMailto: options.unsubscribeMailto,
+      listId: options.listId,
+      date,
+      host: new URL(deps.config.publicUrl).hostname,
+    }),
+  };
+}
+
+/** Hooks for metrics and progress; all optional. */
+export interface SenderHooks {
+  onOutcome?(outcome: Outcome, seconds: number | null): void;
+}
+
+/**
+ * Creates a queue consumer sending through `deps.mailer` (one pooled transport per process):
+ * claims batches of planned rows, sends up to `maxConnections` at a time, records each outcome
+ * as it happens, so a crash leaves at most one message per connection in doubt.
+ */
+export function createSender(
+  deps: Deps,
+  overrides: Partial<DeliveryConfig> = {},
+  hooks: SenderHooks = {},
+): Sender {
+  const settings = {
+    ...DEFAULT_DELIVERY,
+    listId: `Paperboy digest <digest.${new URL(deps.config.publicUrl).hostname}>`,
+    ...deps.config.delivery,
+    ...overrides,
+  };
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const breaker = new CircuitBreaker((message: OutgoingMessage) => deps.mailer.send(message), {
+    timeout: false,
+    errorThresholdPercentage: 80,
+    volumeThreshold: 10,
+    rollingCountTimeout: 30_000,
+    resetTimeout: settings.breakerCooldownMs,
+    // A hard bounce is the reader's address, not the relay: it must not trip the breaker.
+    errorFilter: (error: unknown) => classifySmtpError(error).kind === 'permanent',
+  });
+  breaker.on('open', () => deps.log.warn({ event: 'smtp.breaker_open', workerId }));
+  breaker.on('close', () => deps.log.info({ event: 'smtp.breaker_closed', workerId }));
+
+  let template: EmailTemplate<DigestValues> | undefined;
+  let lastSweep = 0;
+  let stopping = false;
+  let running: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  async function sweep(): Promise<void> {
+    const now = deps.now().getTime();
+    if (now - lastSweep < SWEEP_MS) return;
+    lastSweep = now;
+    const requeued = await requeueInterrupted(deps.db, deps.now(), settings.sendingTimeoutMs);
+    if (requeued > 0) deps.log.warn({ event: 'digest.interrupted_requeued', rows: requeued });
+  }
+
+  /** Sends one claimed row; every path ends the row in a state, and no error escapes. */
+  async function sendOne(delivery: RenderableDelivery, papers: ReadonlyMap<string, Paper>): Promise<Outcome> {
+    const started = deps.now();
+    const attempts = await markSending(deps.db, delivery.id, workerId, started);
+    if (attempts === null)
+      return (await skipUnsendable(deps.db, delivery.id, workerId, delivery.subscriber)) ?? 'skipped';
+    let message: OutgoingMessage;
+    try {
+      template ??= await compileDigestTemplate();
+      message = digestMessage(deps, template, delivery, papers, settings);
+    } catch (error) {
+      // One reader's bad data fails that reader's row, never the batch.
+      await markFailed(deps.db, delivery.id, `could not render: ${(error as Error).message}`.slice(0, 500));
+      return 'failed';
+    }
+    try {
+      await (breaker.fire(message) as Promise<SendResult>);
+      await markSent(deps.db, delivery.id, message.messageId as string, deps.now());
+      return 'sent';
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EOPENBREAKER') {
+        await giveBack(deps.db, delivery.id);
+        return 'deferred';
+      }
+      const failure = classifySmtpError(error);
+      deps.log.warn({
+        event: 'digest.send_failed',
+        deliveryId: delivery.id,
+        who: hashEmail(delivery.subscriber.email),
+        kind: failure.kind,
+        code: failure.code,
+        attempt: attempts,
+        error: failure.message,
+      });
+      if (failure.kind === 'permanent') {
+        await markBounced(
+          deps.db,
+          { id: delivery.id, subscriberId: delivery.subscriber.id, email: delivery.subscriber.email },
+          failure.message,
+        );
+        return 'bounced';
+      }
+      if (attempts >= settings.maxAttempts) {
+        await markFailed(deps.db, delivery.id, `gave up after ${attempts} attempts: ${failure.message}`);
+        return 'failed';
+      }
+      const next = new Date(deps.now().getTime() + retryDelay(attempts, settings.retryBaseMs));
+      await scheduleRetry(deps.db, delivery.id, failure.message, next);
+      return 'deferred';
+    }
+  }
+
+  /**
+   * Claims one batch and sends it; returns the rows it claimed. Rows deferred earlier in the same
+   * tally and claimed again count once in `claimed` and end in one bucket.
+   */
+  async function sendBatch(
+    dates: Date[] | undefined,
+    tally: SendTally,
+    deferredIds: Set<string>,
+  ): Promise<number> {
+    await sweep();
+    const ids = await claimBatch(deps.db, {
+      workerId,
+      now: deps.now(),
+      leaseMs: settings.sendingTimeoutMs,
+      // Half-open: one trial message tells whether the relay is back.
+      limit: breaker.halfOpen ? 1 : settings.batchSize,
+      dates,
+    });
+    if (ids.length === 0) return 0;
+    for (const id of ids) {
+      if (deferredIds.delete(id)) tally.deferred--;
+      else tally.claimed++;
+    }
+    const batch = await loadDeliveries(deps.db, ids);
+    // A reader erased between the claim and the load takes their rows with them.
+    tally.skipped += ids.length - batch.length;
+    const papers = await papersOf(deps, batch);
+    const tried = new Set<string>();
+    let next = 0;
+    const lane = async () => {
+      for (let delivery = batch[next++]; delivery; delivery = batch[next++]) {
+        if (stopping || breaker.opened) continue;
+        tried.add(delivery.id);
+        const started = performance.now();
+        const outcome = await sendOne(delivery, papers).catch((error: unknown) => {
+          // The database went away mid-row: the claim expires and the row is tried again.
+          deps.log.error({ event: 'digest.send_error', deliveryId: delivery.id, err: error });
+          return 'deferred' as const;
+        });
+        tally[outcome]++;
+        if (outcome === 'deferred') deferredIds.add(delivery.id);
+        hooks.onOutcome?.(outcome, outcome === 'sent' ? (performance.now() - started) / 1000 : null);
+      }
+    };
+    await Promise.all(Array.from({ length: settings.maxConnections }, lane));
+    // Rows the loop above left alone (stopping, breaker open) go back to the queue untried.
+    const untried = batch.filter((delivery) => !tried.has(delivery.id));
+    if (untried.length > 0) {
+      await releaseClaims(deps.db, workerId);
+      for (const { id } of untried) deferredIds.add(id);
+      tally.deferred += untried.length;
+    }
+    return ids.length;
+  }
+
+  return {
+    workerId,
+    async drain(dates, onProgress) {
+      const tally = emptyTally();
+      const deferredIds = new Set<string>();
+      lastSweep = 0;
+      while (!stopping && !breaker.opened) {
+        if ((await sendBatch(dates, tally, deferredIds)) === 0) break;
+        onProgress?.(tally);
+      }
+      tally.deferred = deferredIds.size;
+      return tally;
+    },
+    run() {
+      running ??= (async () => {
+        const tally = emptyTally();
+        const deferredIds = new Set<string>();
+        while (!stopping) {
+          if (breaker.opened) {
+            await sleep(POLL_MS);
+            continue;
+          }
+          let claimed = 0;
+          try {
+            claimed = await sendBatch(undefined, tally, deferredIds);
+          } catch (error) {
+            deps.log.error({ event: 'worker.batch_failed', workerId, err: error });
+          }
+          // The worker runs for days: its bookkeeping of deferred rows must not grow without end.
+          if (deferredIds.size > 10_000) deferredIds.clear();
+          if (claimed === 0 && !stopping) await sleep(POLL_MS);
+        }
+      })();
+      return running;
+    },
+    async stop() {
+      stopping = true;
+      wake?.();
+      await running;
+      await releaseClaims(deps.db, workerId).catch(() => {});
+      breaker.shutdown();
+    },
+  };
+}
