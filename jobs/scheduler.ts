@@ -22,21 +22,38 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
+/** Runs a task only where no other process is running it (an advisory lock); false when skipped. */
+export type Exclusive = (lockKey: number, fn: () => Promise<void>) => Promise<boolean>;
+
+/** Arbitrary but fixed keys: every Paperboy scheduler takes the same ones. */
+const PLAN_LOCK = 72_616_102;
+const INGEST_LOCK = 72_616_103;
+
+const alone: Exclusive = async (_key, fn) => {
+  await fn();
+  return true;
+};
+
 /**
- * Starts the tick (every reader whose local delivery time has come gets that day's digest) and the
+ * Starts the tick (plans every reader whose local delivery time has come; workers send) and the
  * daily ingest from `sources`. They are separate tasks, so a slow or failing source never delays
- * planning; neither task overlaps itself.
+ * planning; neither task overlaps itself, and with `exclusive` (an advisory lock) only one of any
+ * number of schedulers runs each at a time — the (reader, date) key makes a second plan harmless
+ * anyway, but a second ingest would fetch every source twice.
  */
 export function startScheduler(
   deps: Deps,
   schedule: ScheduleOptions,
   sources: PaperSource[] = [],
+  exclusive: Exclusive = alone,
 ): Scheduler {
   const tasks: ScheduledTask[] = [
-    cron.schedule(schedule.tickCron, () => tick(deps, schedule.maxLatenessHours), {
-      noOverlap: true,
-      name: 'digest-tick',
-    }),
+    cron.schedule(
+      schedule.tickCron,
+      () =>
+        exclusive(PLAN_LOCK, () => tick(deps, schedule.maxLatenessHours)).catch(logFailure(deps, 'digest')),
+      { noOverlap: true, name: 'digest-tick' },
+    ),
   ];
   if (sources.length > 0) {
     let ingestedOn: string | undefined;
@@ -44,12 +61,12 @@ export function startScheduler(
       const today = isoDate(deps.now());
       // At most once per UTC day, whatever the cron says: a failed source is retried tomorrow.
       if (ingestedOn === today) return;
-      ingestedOn = today;
-      try {
+      const ran = await exclusive(INGEST_LOCK, async () => {
+        // Another scheduler may have ingested today already (and released the lock): ask the database.
+        if (await ingestedToday(deps, sources, today)) return;
         await ingestSources({ deps }, sources, today);
-      } catch (error) {
-        deps.log.error({ event: 'ingest.run_failed', err: error });
-      }
+      }).catch(logFailure(deps, 'ingest'));
+      if (ran) ingestedOn = today;
     };
     tasks.push(
       cron.schedule(schedule.ingestCron, ingest, {
@@ -75,9 +92,19 @@ export function startScheduler(
 }
 
 async function tick(deps: Deps, maxLatenessHours: number): Promise<void> {
-  try {
-    await runDigest(deps, { tick: { maxLatenessHours } });
-  } catch (error) {
-    deps.log.error({ event: 'digest.run_failed', err: error });
-  }
+  await runDigest(deps, { tick: { maxLatenessHours }, planOnly: true });
 }
+
+/** Whether every source has a run that started today (UTC), by any scheduler. */
+async function ingestedToday(deps: Deps, sources: PaperSource[], today: string): Promise<boolean> {
+  const runs = await deps.db.ingestRun.groupBy({
+    by: ['source'],
+    where: { source: { in: sources.map((s) => s.name) }, startedAt: { gte: new Date(`${today}T00:00:00Z`) } },
+  });
+  return runs.length === sources.length;
+}
+
+const logFailure = (deps: Deps, what: 'digest' | 'ingest') => (error: unknown) => {
+  deps.log.error({ event: `${what}.run_failed`, err: error });
+  return false;
+};

@@ -1,15 +1,17 @@
 /* biome-ignore-all lint/suspicious/noConsole: the CLI's output is its interface */
 import { MultiBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerAdminCommands } from '../jobs/admin-cli.ts';
 import { runDemo } from '../jobs/demo.ts';
 import { configuredSources, ingestSources } from '../jobs/ingest.ts';
 import { RankInputError, rankedJson, rankFile } from '../jobs/rank.ts';
 import { openRuntime, type Runtime } from '../jobs/runtime.ts';
 import { startScheduler } from '../jobs/scheduler.ts';
 import { startServer } from '../jobs/server.ts';
+import { startWorker } from '../jobs/worker.ts';
 import { ConfigError, loadConfig, SOURCE_NAMES, type SourceName } from './config.ts';
 import { openDatabase } from './db.ts';
-import { runDigest } from './digest/run.ts';
+import { accountingLine, accountingMismatch, runDigest } from './digest/run.ts';
 import { createLogger } from './log.ts';
 import { migrate } from './migrate.ts';
 import { type IngestResult, ingestFrom } from './papers/ingest.ts';
@@ -94,8 +96,8 @@ async function runIngest(runtime: Runtime, options: IngestOptions): Promise<Inge
   }
 }
 
-/** Runs a long-lived role until SIGINT/SIGTERM, then shuts down in order. */
-async function runService(roles: { http: boolean; scheduler: boolean }): Promise<void> {
+/** Runs long-lived roles until SIGINT/SIGTERM, then shuts down in order: stop taking work, finish, close. */
+async function runService(roles: { http: boolean; scheduler: boolean; worker: boolean }): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel ?? 'info', 1);
   const runtime = await openRuntime(config, log);
@@ -116,13 +118,16 @@ async function runService(roles: { http: boolean; scheduler: boolean }): Promise
           maxLatenessHours: config.maxLatenessHours,
         },
         configuredSources(runtime),
+        (key, fn) => runtime.database.runExclusive(key, fn),
       )
     : undefined;
+  const worker = roles.worker ? startWorker(runtime) : undefined;
   if (runtime.capture && server)
     log.info({ event: 'mail.capture', outbox: `${config.publicUrl}/outbox`, dir: runtime.capture.dir });
   const stop = async (signal: string) => {
     log.info({ event: 'process.stopping', signal });
     await task?.stop();
+    await worker?.stop();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await runtime.close();
     process.exit(0);
@@ -133,18 +138,28 @@ async function runService(roles: { http: boolean; scheduler: boolean }): Promise
 
 program
   .command('start')
-  .description('serve HTTP and run the daily digest scheduler in one process')
-  .action(() => runService({ http: true, scheduler: true }));
+  .description('serve HTTP, run the scheduler and a send worker, all in one process')
+  .option('--no-worker', 'leave sending to separate `worker` processes')
+  .action((options: { worker: boolean }) =>
+    runService({ http: true, scheduler: true, worker: options.worker }),
+  );
 
 program
   .command('serve')
   .description('serve HTTP only')
-  .action(() => runService({ http: true, scheduler: false }));
+  .action(() => runService({ http: true, scheduler: false, worker: false }));
 
 program
   .command('scheduler')
-  .description('run the daily digest scheduler only')
-  .action(() => runService({ http: false, scheduler: true }));
+  .description(
+    'run the scheduler only: ingest daily, plan each reader’s digest at their hour (one plans at a time)',
+  )
+  .action(() => runService({ http: false, scheduler: true, worker: false }));
+
+program
+  .command('worker')
+  .description('send planned digests from the queue; run as many as you like')
+  .action(() => runService({ http: false, scheduler: false, worker: true }));
 
 program
   .command('migrate')
@@ -250,14 +265,41 @@ digest
   .option('--dry-run', 'rank and report, write and send nothing')
   .option('--json', 'print the accounting as JSON')
   .action(async (options: { date?: string; dryRun?: boolean; json?: boolean }) => {
-    const result = await withRuntime((runtime) => runDigest(runtime.deps, { ...options }));
+    const bars = process.stderr.isTTY
+      ? new MultiBar({ format: '{name} | {value}', stream: process.stderr, hideCursor: true })
+      : undefined;
+    const lines = bars && {
+      planned: bars.create(0, 0, { name: 'planned' }),
+      sent: bars.create(0, 0, { name: 'sent   ' }),
+      failed: bars.create(0, 0, { name: 'failed ' }),
+    };
+    const result = await withRuntime((runtime) =>
+      runDigest(runtime.deps, {
+        ...options,
+        onProgress: (progress) => {
+          lines?.planned.update(progress.planned);
+          lines?.sent.update(progress.sent);
+          lines?.failed.update(progress.failed);
+        },
+      }),
+    ).finally(() => bars?.stop());
+    const mismatch = result.dryRun ? 0 : accountingMismatch(result);
+    if (mismatch !== 0) process.exitCode = 1;
     if (options.json) {
       console.log(JSON.stringify({ ...result, rows: undefined }));
       return;
     }
+    if (result.dryRun) {
+      console.log(
+        `dry run ${result.date}: ${result.candidatePapers} candidate papers; would plan ${result.planned}, skip ${result.skipped}, miss ${result.missed}`,
+      );
+      return;
+    }
     console.log(
-      `${result.dryRun ? 'dry run ' : ''}${result.date}: ${result.candidatePapers} candidate papers; planned ${result.planned}, skipped ${result.skipped}, sent ${result.sent}, failed ${result.failed}`,
+      `${result.date}: ${result.candidatePapers} candidate papers; planned ${result.planned}; ${accountingLine(result)}`,
     );
+    if (mismatch !== 0)
+      console.error('paperboy: the accounting does not add up: some deliveries are unaccounted for');
   });
 
 program
@@ -288,6 +330,8 @@ program
     });
     console.log(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   });
+
+registerAdminCommands(program, { withRuntime, UsageError, isoDateArg });
 
 try {
   await program.parseAsync();

@@ -23,6 +23,11 @@ export interface Database {
   kind: 'postgres' | 'embedded';
   /** Runs `fn` holding one session (and, on a server, a session-level advisory lock). */
   withSession<T>(lockKey: number, fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` only if no other process holds `lockKey` (a session advisory lock, released when
+   * `fn` ends or the process dies); returns whether it ran. One process: it always runs.
+   */
+  runExclusive(lockKey: number, fn: () => Promise<void>): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -49,6 +54,21 @@ function openPostgres(url: string): Database {
         return await fn(pgSession(client));
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [lockKey]).catch(() => {});
+        client.release();
+      }
+    },
+    async runExclusive(lockKey, fn) {
+      const client = await pool.connect();
+      try {
+        const [row] = (await client.query('SELECT pg_try_advisory_lock($1) AS locked', [lockKey])).rows;
+        if (!row?.locked) return false;
+        try {
+          await fn();
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [lockKey]).catch(() => {});
+        }
+        return true;
+      } finally {
         client.release();
       }
     },
@@ -106,6 +126,10 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     prisma,
     kind: 'embedded',
     withSession: (_lockKey, fn) => fn(session),
+    async runExclusive(_lockKey, fn) {
+      await fn();
+      return true;
+    },
     async close() {
       await prisma.$disconnect();
       await pglite.close();

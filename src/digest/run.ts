@@ -83,7 +83,14 @@ export async function runDigest(deps: Deps, options: DigestRunOptions = {}): Pro
   // A tick runs every minute: only one that did something is worth an info line.
   if (options.tick && result.rows.length === 0 && result.missed === 0 && result.sent === 0)
     deps.log.debug({ event: 'digest.tick_idle', ...logged });
-  else deps.log.info({ event: 'digest.run_finished', accounting: accountingLine(result), ...logged });
+  else {
+    const sending = !result.dryRun && !options.planOnly;
+    deps.log.info({
+      event: 'digest.run_finished',
+      ...(sending ? { accounting: accountingLine(result), mismatch: accountingMismatch(result) } : {}),
+      ...logged,
+    });
+  }
   return result;
 }
 
