@@ -1,0 +1,30 @@
+import type { Db } from '../db.ts';
+
+/** A reader by address with the preferences ranking needs, or null. */
+export async function findReaderForPreview(db: Db, email: string) {
+  return db.subscriber.findUnique({
+    where: { email },
+    select: {
+      id: true,
+      email: true,
+      status: true,
+      maxPapers: true,
+      tokenVersion: true,
+      topics: { select: { topic: { select: { slug: true, name: true, queryTerms: true } } } },
+      interests: { select: { kind: true, value: true } },
+    },
+  });
+}
+
+/** The reader's delivery for `digestDate` with its papers in order, or null. */
+export async function findDeliveryForPreview(db: Db, subscriberId: string, digestDate: Date) {
+  return db.delivery.findUnique({
+    where: { subscriberId_digestDate: { subscriberId, digestDate } },
+    select: {
+      id: true,
+      status: true,
+      sentAt: true,
+      papers: { orderBy: { position: 'asc' }, select: { paperId: true, why: true } },
+    },
+  });
+}
