@@ -177,7 +177,9 @@ export function digestMessage(
 
 /** Hooks for metrics and progress; all optional. */
 export interface SenderHooks {
+  /** After each row: its outcome, and for a sent row the seconds SMTP took. */
   onOutcome?(outcome: Outcome, seconds: number | null): void;
+  onBreaker?(state: 'open' | 'halfOpen' | 'closed'): void;
 }
 
 /**
@@ -206,8 +208,15 @@ export function createSender(
     // A hard bounce is the reader's address, not the relay: it must not trip the breaker.
     errorFilter: (error: unknown) => classifySmtpError(error).kind === 'permanent',
   });
-  breaker.on('open', () => deps.log.warn({ event: 'smtp.breaker_open', workerId }));
-  breaker.on('close', () => deps.log.info({ event: 'smtp.breaker_closed', workerId }));
+  breaker.on('open', () => {
+    deps.log.warn({ event: 'smtp.breaker_open', workerId, cooldownMs: settings.breakerCooldownMs });
+    hooks.onBreaker?.('open');
+  });
+  breaker.on('halfOpen', () => hooks.onBreaker?.('halfOpen'));
+  breaker.on('close', () => {
+    deps.log.info({ event: 'smtp.breaker_closed', workerId });
+    hooks.onBreaker?.('closed');
+  });
 
   let template: EmailTemplate<DigestValues> | undefined;
   let lastSweep = 0;
@@ -320,7 +329,7 @@ export function createSender(
         if (stopping || breaker.opened) continue;
         tried.add(delivery.id);
         const started = performance.now();
-        const outcome = await sendOne(delivery, papers).catch((error: unknown) => {
+        const outcome: Outcome = await sendOne(delivery, papers).catch((error: unknown) => {
           // The database went away mid-row: the claim expires and the row is tried again.
           deps.log.error({ event: 'digest.send_error', deliveryId: delivery.id, err: error });
           return 'deferred' as const;

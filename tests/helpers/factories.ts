@@ -46,3 +46,28 @@ export function paper(overrides: Partial<Paper> & { id: string; title: string })
 export async function insertPapers(db: Db, papers: Paper[]): Promise<void> {
   await db.paper.createMany({ data: papers.map((p) => ({ ...p, sources: ['test'] })) });
 }
+
+/** `count` active readers of `topics` in one round trip each for readers and topics; returns their emails. */
+export async function createSubscribers(
+  db: Db,
+  count: number,
+  options: { topics?: string[]; prefix?: string; timezone?: string; deliveryHour?: number } = {},
+): Promise<string[]> {
+  const prefix = options.prefix ?? `bulk${++counter}`;
+  const emails = Array.from({ length: count }, (_, i) => `${prefix}-${i}@example.com`);
+  await db.subscriber.createMany({
+    data: emails.map((email) => ({
+      email,
+      status: 'active' as const,
+      confirmedAt: new Date('2026-01-01T00:00:00Z'),
+      timezone: options.timezone ?? 'UTC',
+      deliveryHour: options.deliveryHour ?? 8,
+    })),
+  });
+  const rows = await db.subscriber.findMany({ where: { email: { in: emails } }, select: { id: true } });
+  const topics = options.topics ?? ['graph-neural-networks'];
+  await db.subscriberTopic.createMany({
+    data: rows.flatMap((row) => topics.map((topicSlug) => ({ subscriberId: row.id, topicSlug }))),
+  });
+  return emails;
+}

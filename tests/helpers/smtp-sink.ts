@@ -11,6 +11,14 @@ export interface ReceivedMessage {
   header(name: string): string | undefined;
 }
 
+/** How a sink behaves: which port, and how it answers. */
+export interface SinkOptions {
+  /** 0 (the default) is any free port; a fixed one lets a test bring a "relay" back up. */
+  port?: number;
+  /** An SMTP reply code to refuse a recipient with (451 try later, 550 no such user), or nothing. */
+  refuse?: (address: string) => number | undefined;
+}
+
 /** A real SMTP server on 127.0.0.1 that keeps what it receives, for tests to read. */
 export class SmtpSink {
   readonly messages: ReceivedMessage[] = [];
@@ -21,13 +29,21 @@ export class SmtpSink {
     readonly port: number,
   ) {}
 
-  /** Starts a sink on a free port. */
-  static async start(): Promise<SmtpSink> {
+  /** Starts a sink (on a free port unless `options.port` says otherwise). */
+  static async start(options: SinkOptions = {}): Promise<SmtpSink> {
     let sink: SmtpSink | undefined;
     const server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      onRcptTo(address, _session, callback) {
+        const code = options.refuse?.(address.address);
+        if (!code) return callback();
+        const error = Object.assign(new Error(`${code === 451 ? 'try again later' : 'no such user'}`), {
+          responseCode: code,
+        });
+        callback(error);
+      },
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -50,7 +66,7 @@ export class SmtpSink {
         });
       },
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', () => resolve()));
     sink = new SmtpSink(server, (server.server.address() as AddressInfo).port);
     return sink;
   }
