@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
 /**
  * Creates the process's root logger: JSON lines to `fd` (1 for services, 2 for one-shot commands
- * whose stdout is their output), pretty-printed when a person is watching.
+ * whose stdout is their output), pretty-printed when a person is watching. A `destination`
+ * stream (tests read the lines back) replaces `fd` and is always JSON.
  */
-export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
-  const pretty = (fd === 1 ? process.stdout : process.stderr).isTTY === true;
+export function createLogger(level: string, fd: 1 | 2 = 1, destination?: DestinationStream): Logger {
+  const pretty = !destination && (fd === 1 ? process.stdout : process.stderr).isTTY === true;
   const options = {
     level,
     base: undefined,
@@ -23,7 +24,7 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
       },
     });
   }
-  return pino(options, pino.destination({ fd, sync: fd === 2 }));
+  return pino(options, destination ?? pino.destination({ fd, sync: fd === 2 }));
 }
 
 /** A short stable pseudonym for an email address, for logs that must never hold the address. */

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database, SqlSession } from './db.ts';
+import type { Database, Db, SqlSession } from './db.ts';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
 /** Arbitrary but fixed: every Paperboy process that migrates takes this advisory lock first. */
@@ -26,10 +26,7 @@ interface AppliedRow {
  * take over the same database wherever Prisma's CLI can download its engine.
  */
 export async function migrate(db: Database, migrationsDir = MIGRATIONS_DIR): Promise<MigrationResult> {
-  const migrations = readdirSync(migrationsDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
+  const migrations = listMigrations(migrationsDir);
   return db.withSession(MIGRATION_LOCK, async (session) => {
     await ensureMigrationsTable(session);
     const rows = await session.query<AppliedRow>(
@@ -53,6 +50,29 @@ export async function migrate(db: Database, migrationsDir = MIGRATIONS_DIR): Pro
     }
     return result;
   });
+}
+
+/** The committed migrations' names, oldest first (their folders sort by timestamp). */
+function listMigrations(migrationsDir: string): string[] {
+  return readdirSync(migrationsDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+}
+
+/**
+ * The committed migrations this database has not applied, for readiness checks: read-only and
+ * without the advisory lock, so a probe never waits behind a process that is migrating.
+ */
+export async function pendingMigrations(db: Db, migrationsDir = MIGRATIONS_DIR): Promise<string[]> {
+  const [table] = await db.$queryRaw<{ present: boolean }[]>`
+    SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present`;
+  const applied = table?.present
+    ? await db.$queryRaw<{ migration_name: string }[]>`
+        SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`
+    : [];
+  const done = new Set(applied.map((row) => row.migration_name));
+  return listMigrations(migrationsDir).filter((name) => !done.has(name));
 }
 
 async function ensureMigrationsTable(session: SqlSession): Promise<void> {

@@ -2,12 +2,15 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Deps } from '../deps.ts';
 import { notFound } from '../errors.ts';
+import { metrics } from '../metrics.ts';
 import { createCsrf } from './csrf.ts';
 import type { PageKit } from './kit.ts';
 import { DEFAULT_SEND_LIMIT, type RateLimitOptions, sendLimiter } from './limits.ts';
-import { errorHandler, requestId } from './middleware.ts';
+import { accessLog, errorHandler, requestId } from './middleware.ts';
+import { openApiRoutes } from './openapi.ts';
 import { createPageRenderer, script, stylesheet } from './pages.ts';
 import { feedRoutes } from './routes/feeds.ts';
+import { healthRoutes } from './routes/health.ts';
 import { linkRoutes } from './routes/links.ts';
 import { manageRoutes } from './routes/manage.ts';
 import { outboxRoutes } from './routes/outbox.ts';
@@ -20,6 +23,8 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** Per-IP limit on requests that send email; tests lower it. */
   sendLimit?: RateLimitOptions;
+  /** The migrations /readyz expects applied (default: the committed ones); tests add one. */
+  migrationsDir?: string;
 }
 
 const BODY_LIMIT = '32kb';
@@ -55,6 +60,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy === true ? 1 : false);
   app.use(requestId(deps.log));
+  app.use(accessLog(metrics.httpSeconds));
   app.use(
     helmet({
       contentSecurityPolicy: contentSecurityPolicy(https),
@@ -71,6 +77,8 @@ export function createApp(deps: Deps, options: AppOptions = {}): Express {
   app.get('/assets/app.js', (_req, res) => {
     res.type('js').set('Cache-Control', 'public, max-age=3600').send(assets.js);
   });
+  app.use(healthRoutes(deps, { migrationsDir: options.migrationsDir }));
+  app.use(openApiRoutes());
   app.use(subscriptionRoutes(deps, kit));
   app.use(linkRoutes(deps, kit));
   app.use(manageRoutes(deps, kit));

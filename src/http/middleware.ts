@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Histogram } from 'prom-client';
 import type { z } from 'zod';
 import { AppError, badRequest } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -40,6 +41,51 @@ export function requestId(log: Logger): RequestHandler {
   };
 }
 
+/** Successful probes and scrapes come every few seconds; they are logged at debug, not info. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * The route pattern that handled `req` (`/digest/:id`), or `unmatched`. Never the URL: links carry
+ * tokens in their query strings, and an unknown path is whatever a client chose to send (an
+ * address, a token, endless distinct values). Every router is mounted at the root, so the pattern
+ * is the whole path.
+ */
+function routeOf(req: Request): string {
+  const path: unknown = req.route?.path;
+  return typeof path === 'string' ? path : 'unmatched';
+}
+
+/**
+ * One access-log line (method, route pattern, status, durationMs, with the request id of the
+ * child logger) and one duration sample per request, written when the response is done.
+ */
+export function accessLog(durations: Histogram<'method' | 'route' | 'status'>): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeOf(req);
+      const status = res.statusCode;
+      durations.observe({ method: req.method, route, status: String(status) }, seconds);
+      const log: Logger = res.locals.log;
+      const level = PROBES.has(route) && status < 400 ? 'debug' : 'info';
+      const aborted = res.writableFinished ? {} : { aborted: true };
+      log[level](
+        {
+          event: 'http.request',
+          method: req.method,
+          route,
+          status,
+          durationMs: Math.round(seconds * 1e4) / 10,
+          ...aborted,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
 function wantsJson(req: Request): boolean {
   return req.path.startsWith('/api/') || (req.get('accept') ?? '').startsWith('application/json');
 }
@@ -51,8 +97,10 @@ export function errorHandler(
   return (err, req, res, _next) => {
     const error = toAppError(err);
     const log: Logger = res.locals.log;
-    if (error.status >= 500) log.error({ err, method: req.method, path: req.path }, 'request failed');
-    else log.debug({ status: error.status, code: error.code, path: req.path }, 'request refused');
+    // The route pattern, not req.path: a path may hold whatever the client put in it.
+    const route = routeOf(req);
+    if (error.status >= 500) log.error({ err, method: req.method, route }, 'request failed');
+    else log.debug({ status: error.status, code: error.code, route }, 'request refused');
     if (res.headersSent) return;
     const message = error.expose
       ? error.message

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.ts';
+import { metrics } from '../metrics.ts';
 import { dedupeBatch, type NormalisedPaper, normalisePaper, type RawPaper } from './normalise.ts';
 import type { PaperSource } from './sources/source.ts';
 import { storePapers } from './store.ts';
@@ -85,10 +86,20 @@ export async function ingestFrom(
       message: result.error ?? (result.skipped > 0 ? JSON.stringify(result.skippedBy) : null),
     },
   });
+  countIngest(result);
   if (result.skipped > 0)
     deps.log.warn({ event: 'ingest.records_skipped', source: source.name, skippedBy: result.skippedBy });
   deps.log.info({ event: 'ingest.source_finished', ...result });
   return result;
+}
+
+/** Adds one finished run to the process's ingest counters (paperboy_ingest_*_total). */
+function countIngest(result: IngestResult): void {
+  const { source } = result;
+  for (const outcome of ['created', 'updated', 'unchanged', 'skipped'] as const) {
+    metrics.ingestRecords.inc({ source, result: outcome }, result[outcome]);
+  }
+  metrics.ingestRuns.inc({ source, status: result.errors > 0 ? 'failed' : 'ok' });
 }
 
 /** A source over records already in memory (the bundled sample, tests). */
