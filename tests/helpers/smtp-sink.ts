@@ -17,6 +17,8 @@ export interface SinkOptions {
   port?: number;
   /** An SMTP reply code to refuse a recipient with (451 try later, 550 no such user), or nothing. */
   refuse?: (address: string) => number | undefined;
+  /** Milliseconds to think before accepting each message, like a real relay (default 0). */
+  delayMs?: number;
 }
 
 /** A real SMTP server on 127.0.0.1 that keeps what it receives, for tests to read. */
@@ -62,7 +64,8 @@ export class SmtpSink {
                 ?.slice(name.length + 1)
                 .trim(),
           });
-          callback();
+          if (options.delayMs) setTimeout(callback, options.delayMs);
+          else callback();
         });
       },
     });
