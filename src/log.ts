@@ -14,6 +14,7 @@ export function createLogger(level: string, fd: 1 | 2 = 1, destination?: Destina
     level,
     base: undefined,
     redact: { paths: ['email', '*.email', 'token', '*.token'], censor: '[redacted]' },
+    hooks: { streamWrite: scrubAddresses },
   };
   if (pretty) {
     return pino({
@@ -25,6 +26,17 @@ export function createLogger(level: string, fd: 1 | 2 = 1, destination?: Destina
     });
   }
   return pino(options, destination ?? pino.destination({ fd, sync: fd === 2 }));
+}
+
+/** Anything shaped like an address; SMTP replies and driver errors echo them in their messages. */
+const ADDRESS = /[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+
+/**
+ * The last guard on every line written: an address that reaches a log anyway (inside an error
+ * message, say) becomes `email:` plus its `hashEmail` pseudonym, the same one `who` fields carry.
+ */
+function scrubAddresses(line: string): string {
+  return line.includes('@') ? line.replace(ADDRESS, (address) => `email:${hashEmail(address)}`) : line;
 }
 
 /** A short stable pseudonym for an email address, for logs that must never hold the address. */

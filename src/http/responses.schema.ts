@@ -1,11 +1,8 @@
+// The JSON the API answers with. The OpenAPI document is generated from these (and from the
+// request schemas), and tests/integration/openapi.test.ts checks real answers against it.
 import { z } from 'zod';
 import type { Readiness } from '../health.ts';
 import type { TopicSummary } from '../topics/topics.queries.ts';
-
-/**
- * The JSON the API answers with. The OpenAPI document is generated from these (and the request
- * schemas), and the tests check real answers against that document.
- */
 
 /** Every refused request: a stable `code`, a one-line `message`, and the `field` at fault when there is one. */
 export const ErrorSchema = z.object({
