@@ -16,10 +16,13 @@ export type CsvRow =
 const KNOWN = new Set<string>(COLUMNS);
 
 function parser() {
-  // `raw` gives each record's text, from which its first line is worked out (a quoted field may
-  // span lines; csv-parse reports the line a record ends on).
-  return parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, raw: true });
+  // `raw` gives each record's text, from which its first line is worked out: a quoted field may span
+  // lines, and csv-parse's own line count is off for CRLF files with line breaks inside quotes.
+  return parse({ bom: true, skip_empty_lines: true, relax_column_count: true, raw: true });
 }
+
+/** Line breaks (CRLF, LF or CR) in `text`; csv-parse's raw text keeps only the CR of a CRLF record end. */
+const countBreaks = (text: string) => text.match(/\r\n|\r|\n/g)?.length ?? 0;
 
 /** Checks the header row and returns each position's column. */
 function readHeader(file: string, record: string[]): Column[] {
@@ -44,13 +47,15 @@ function readHeader(file: string, record: string[]): Column[] {
  */
 export async function* readCsvRows(file: string): AsyncGenerator<CsvRow> {
   let header: Column[] | undefined;
+  let breaks = 0; // line breaks before the current record
   try {
-    for await (const { record, info, raw } of createReadStream(file).pipe(parser()) as AsyncIterable<{
+    for await (const { record, raw } of createReadStream(file).pipe(parser()) as AsyncIterable<{
       record: string[];
-      info: { lines: number };
       raw: string;
     }>) {
-      const line = info.lines - (raw.match(/\n/g)?.length ?? 0);
+      // A record's raw text starts with the empty lines skipped before it.
+      const line = 1 + breaks + countBreaks(/^[\r\n]*/.exec(raw)?.[0] ?? '');
+      breaks += countBreaks(raw);
       if (!header) {
         header = readHeader(file, record);
         continue;

@@ -27,7 +27,8 @@ export interface ImportedRow extends SubscriberRow {
 
 /**
  * Inserts new subscribers with their topics, interests and an `imported` consent event each
- * (file and line), in four statements whatever the batch size. An address that exists by now
+ * (file and line): four statements whatever the batch size, each taking its rows as arrays
+ * (`unnest`), so a batch is a handful of parameters, not thousands. An address that exists by now
  * (a concurrent subscribe or import) is left alone. Run it inside a transaction. Returns the
  * addresses it created.
  */
@@ -36,44 +37,55 @@ export async function insertImportedSubscribers(
   rows: ImportedRow[],
   input: { status: Extract<SubscriberStatus, 'pending' | 'active'>; now: Date; file: string },
 ): Promise<Set<string>> {
-  const created = await db.subscriber.createManyAndReturn({
-    data: rows.map((row) => ({
-      email: row.email,
-      status: input.status,
-      timezone: row.timezone,
-      deliveryHour: row.deliveryHour,
-      frequency: row.frequency,
-      deliveryWeekday: row.deliveryWeekday,
-      maxPapers: row.maxPapers,
-      ...(input.status === 'active' ? { confirmedAt: input.now } : {}),
-    })),
-    skipDuplicates: true,
-    select: { id: true, email: true },
-  });
+  const confirmedAt = input.status === 'active' ? input.now : null;
+  const created = await db.$queryRaw<{ id: string; email: string }[]>`
+    INSERT INTO subscribers (email, status, timezone, delivery_hour, frequency, delivery_weekday, max_papers,
+                             confirmed_at, created_at, updated_at)
+    SELECT r.email, ${input.status}::subscriber_status, r.timezone, r.hour, r.frequency::frequency, r.weekday,
+           r.max_papers, ${confirmedAt}::timestamptz, ${input.now}::timestamptz, ${input.now}::timestamptz
+    FROM unnest(${rows.map((r) => r.email)}::text[], ${rows.map((r) => r.timezone)}::text[],
+                ${rows.map((r) => r.deliveryHour)}::int[], ${rows.map((r) => r.frequency)}::text[],
+                ${rows.map((r) => r.deliveryWeekday)}::int[], ${rows.map((r) => r.maxPapers)}::int[])
+         AS r(email, timezone, hour, frequency, weekday, max_papers)
+    ON CONFLICT (email) DO NOTHING
+    RETURNING id, email`;
   const idOf = new Map(created.map((row) => [row.email, row.id]));
   const fresh = rows.flatMap((row) => {
     const id = idOf.get(row.email);
     return id ? [{ ...row, id }] : [];
   });
-  await db.subscriberTopic.createMany({
-    data: fresh.flatMap((row) => row.topics.map((topicSlug) => ({ subscriberId: row.id, topicSlug }))),
-  });
-  await db.interest.createMany({
-    data: fresh.flatMap((row) => [
-      ...row.interests.map((value) => ({ subscriberId: row.id, kind: 'text' as const, value })),
-      ...row.authors.map((value) => ({ subscriberId: row.id, kind: 'author' as const, value })),
-      ...row.excludes.map((value) => ({ subscriberId: row.id, kind: 'exclude' as const, value })),
-    ]),
-    skipDuplicates: true,
-  });
-  await db.consentEvent.createMany({
-    data: fresh.map((row) => ({
-      subscriberId: row.id,
-      kind: 'imported',
-      at: input.now,
-      detail: { file: input.file, line: row.line, confirmed: input.status === 'active', topics: row.topics },
-    })),
-  });
+  const topics = fresh.flatMap((row) => row.topics.map((slug) => [row.id, slug] as const));
+  if (topics.length > 0)
+    await db.$executeRaw`
+      INSERT INTO subscriber_topics (subscriber_id, topic_slug)
+      SELECT * FROM unnest(${topics.map((t) => t[0])}::uuid[], ${topics.map((t) => t[1])}::text[])
+      ON CONFLICT DO NOTHING`;
+  const interests = fresh.flatMap((row) => [
+    ...row.interests.map((value) => [row.id, 'text', value] as const),
+    ...row.authors.map((value) => [row.id, 'author', value] as const),
+    ...row.excludes.map((value) => [row.id, 'exclude', value] as const),
+  ]);
+  if (interests.length > 0)
+    await db.$executeRaw`
+      INSERT INTO interests (subscriber_id, kind, value)
+      SELECT s, k::interest_kind, v
+      FROM unnest(${interests.map((i) => i[0])}::uuid[], ${interests.map((i) => i[1])}::text[],
+                  ${interests.map((i) => i[2])}::text[]) AS i(s, k, v)
+      ON CONFLICT DO NOTHING`;
+  if (fresh.length > 0) {
+    const details = fresh.map((row) =>
+      JSON.stringify({
+        file: input.file,
+        line: row.line,
+        confirmed: input.status === 'active',
+        topics: row.topics,
+      }),
+    );
+    await db.$executeRaw`
+      INSERT INTO consent_events (subscriber_id, kind, at, detail)
+      SELECT s, 'imported', ${input.now}::timestamptz, d::jsonb
+      FROM unnest(${fresh.map((row) => row.id)}::uuid[], ${details}::text[]) AS c(s, d)`;
+  }
   return new Set(idOf.keys());
 }
 
