@@ -1,4 +1,5 @@
 import { createSender, type Sender } from '../src/digest/send.ts';
+import { metrics, startMetricsServer } from '../src/metrics.ts';
 import type { Runtime } from './runtime.ts';
 
 /** A running worker; `stop()` finishes in-flight messages and gives back what it had not tried. */
@@ -11,9 +12,20 @@ export interface Worker {
  * Starts consuming the send queue (planned deliveries) with this process's pooled SMTP transport.
  * Run as many as you like, on as many machines: claims never overlap.
  */
-export function startWorker(runtime: Runtime): Worker {
+export async function startWorker(
+  runtime: Runtime,
+  options: { metricsPort?: number | undefined } = {},
+): Promise<Worker> {
   const { deps, config } = runtime;
-  const sender = createSender(deps, config.delivery);
+  const sender = createSender(deps, config.delivery, {
+    onOutcome(outcome, seconds) {
+      metrics.deliveries.inc({ status: outcome === 'deferred' ? 'retry' : outcome });
+      if (seconds !== null) metrics.sendSeconds.observe(seconds);
+    },
+  });
+  // A worker has no HTTP app: it serves its own /metrics when asked to.
+  const metricsServer =
+    options.metricsPort === undefined ? undefined : await startMetricsServer(deps, options.metricsPort);
   const running = sender.run();
   deps.log.info({
     event: 'worker.started',
@@ -21,12 +33,14 @@ export function startWorker(runtime: Runtime): Worker {
     maxConnections: config.delivery.maxConnections,
     ratePerSecond: config.delivery.ratePerSecond,
     batchSize: config.delivery.batchSize,
+    metricsPort: metricsServer?.port,
   });
   return {
     sender,
     async stop() {
       await sender.stop();
       await running;
+      await metricsServer?.close();
       deps.log.info({ event: 'worker.stopped', workerId: sender.workerId });
     },
   };

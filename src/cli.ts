@@ -121,7 +121,10 @@ async function runService(roles: { http: boolean; scheduler: boolean; worker: bo
         (key, fn) => runtime.database.runExclusive(key, fn),
       )
     : undefined;
-  const worker = roles.worker ? startWorker(runtime) : undefined;
+  // With HTTP in the same process, /metrics is served there already.
+  const worker = roles.worker
+    ? await startWorker(runtime, { metricsPort: roles.http ? undefined : config.metricsPort })
+    : undefined;
   if (runtime.capture && server)
     log.info({ event: 'mail.capture', outbox: `${config.publicUrl}/outbox`, dir: runtime.capture.dir });
   const stop = async (signal: string) => {

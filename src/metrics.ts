@@ -13,7 +13,7 @@ import {
 export interface Metrics {
   /** Holds everything below plus Node's default process metrics; one per process. */
   registry: Registry;
-  /** paperboy_deliveries_total{status="sent|failed|bounced|skipped|retry"}: one per delivery outcome. */
+  /** paperboy_deliveries_total{status="sent|failed|bounced|skipped|suppressed|retry"}: one per delivery outcome. */
   deliveries: Counter<'status'>;
   /** paperboy_smtp_send_seconds: how long the relay took to accept one message. */
   sendSeconds: Histogram;
@@ -26,7 +26,7 @@ export interface Metrics {
 }
 
 /** The outcomes the delivery worker counts; each starts at 0 so rate() works from the first scrape. */
-const DELIVERY_OUTCOMES = ['sent', 'failed', 'bounced', 'skipped', 'retry'] as const;
+const DELIVERY_OUTCOMES = ['sent', 'failed', 'bounced', 'skipped', 'suppressed', 'retry'] as const;
 /** A scrape gives up on the database after this long and serves the process metrics without it. */
 const DATABASE_SCRAPE_TIMEOUT_MS = 5000;
 
@@ -39,7 +39,7 @@ function createMetrics(): Metrics {
     registry,
     deliveries: new Counter({
       name: 'paperboy_deliveries_total',
-      help: 'Delivery attempts by outcome (sent, failed, bounced, skipped, retry), counted by this process.',
+      help: 'Delivery attempts by outcome (sent, failed, bounced, skipped, suppressed, retry), counted by this process.',
       labelNames: ['status'] as const,
       registers,
     }),

@@ -1,5 +1,5 @@
 import { isoDate } from '../dates.ts';
-import type { Db, PrismaClient } from '../db.ts';
+import type { Db } from '../db.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { SlotGroup } from './schedule.ts';
 
@@ -121,15 +121,15 @@ export async function findAlreadySent(
   subscriberIds: string[],
   paperIds: string[],
 ): Promise<Map<string, Set<string>>> {
-  const rows = await db.deliveryPaper.findMany({
-    where: { subscriberId: { in: subscriberIds }, paperId: { in: paperIds } },
-    select: { subscriberId: true, paperId: true },
-  });
+  // Arrays, not IN lists: two parameters however many readers and papers.
+  const rows = await db.$queryRaw<{ subscriber_id: string; paper_id: string }[]>`
+    SELECT subscriber_id, paper_id FROM delivery_papers
+    WHERE subscriber_id = ANY(${subscriberIds}::uuid[]) AND paper_id = ANY(${paperIds}::text[])`;
   const sent = new Map<string, Set<string>>();
   for (const row of rows) {
-    const set = sent.get(row.subscriberId) ?? new Set<string>();
-    set.add(row.paperId);
-    sent.set(row.subscriberId, set);
+    const set = sent.get(row.subscriber_id) ?? new Set<string>();
+    set.add(row.paper_id);
+    sent.set(row.subscriber_id, set);
   }
   return sent;
 }
@@ -142,38 +142,39 @@ export interface PlannedDigest {
 }
 
 /**
- * Records the plans of a batch of readers for their dates in one transaction: one `deliveries` row
+ * Records the plans of a batch of readers (one date each) in one statement: one `deliveries` row
  * each (`planned`, or `skipped` with `no matching papers` when a plan has no papers) and its
  * `delivery_papers`. A reader who has a row for that date already (another planner got there
  * first) is left alone: the unique (subscriber, date) key is the guard. Returns how many rows
  * were new.
  */
-export async function insertPlannedDeliveries(db: PrismaClient, plans: PlannedDigest[]): Promise<number> {
+export async function insertPlannedDeliveries(db: Db, plans: PlannedDigest[]): Promise<number> {
   if (plans.length === 0) return 0;
-  const byReader = new Map(plans.map((plan) => [`${plan.subscriberId}/${isoDate(plan.digestDate)}`, plan]));
-  return db.$transaction(async (tx) => {
-    const inserted = await tx.$queryRaw<{ id: string; subscriber_id: string; digest_date: Date }[]>`
+  const papers = plans.flatMap((plan) =>
+    plan.papers.map((paper, position) => ({ ...paper, position, subscriberId: plan.subscriberId })),
+  );
+  // One statement, so one transaction and one round trip: the rows, then the papers of the new ones.
+  const inserted = await db.$queryRaw<{ count: bigint }[]>`
+    WITH plan AS (
+      SELECT * FROM unnest(${plans.map((p) => p.subscriberId)}::uuid[], ${plans.map((p) => isoDate(p.digestDate))}::date[],
+                           ${plans.map((p) => (p.papers.length === 0 ? 'skipped' : 'planned'))}::text[],
+                           ${plans.map((p) => (p.papers.length === 0 ? 'no matching papers' : null))}::text[])
+        AS t(subscriber_id, digest_date, status, last_error)
+    ), created AS (
       INSERT INTO deliveries (subscriber_id, digest_date, status, last_error)
-      SELECT subscriber_id, digest_date, status::delivery_status, last_error
-      FROM unnest(${plans.map((p) => p.subscriberId)}::uuid[], ${plans.map((p) => isoDate(p.digestDate))}::date[],
-                  ${plans.map((p) => (p.papers.length === 0 ? 'skipped' : 'planned'))}::text[],
-                  ${plans.map((p) => (p.papers.length === 0 ? 'no matching papers' : null))}::text[])
-        AS plan(subscriber_id, digest_date, status, last_error)
+      SELECT subscriber_id, digest_date, status::delivery_status, last_error FROM plan
       ON CONFLICT (subscriber_id, digest_date) DO NOTHING
-      RETURNING id, subscriber_id, digest_date`;
-    const rows = inserted.flatMap((row) => {
-      const plan = byReader.get(`${row.subscriber_id}/${isoDate(row.digest_date)}`);
-      return (plan?.papers ?? []).map((paper, position) => ({ ...paper, row, position }));
-    });
-    if (rows.length > 0) {
-      await tx.$executeRaw`
-        INSERT INTO delivery_papers (subscriber_id, paper_id, delivery_id, position, why)
-        SELECT * FROM unnest(${rows.map((r) => r.row.subscriber_id)}::uuid[], ${rows.map((r) => r.paperId)}::text[],
-                             ${rows.map((r) => r.row.id)}::uuid[], ${rows.map((r) => r.position)}::int[],
-                             ${rows.map((r) => r.why)}::text[])`;
-    }
-    return inserted.length;
-  });
+      RETURNING id, subscriber_id
+    ), listed AS (
+      INSERT INTO delivery_papers (subscriber_id, paper_id, delivery_id, position, why)
+      SELECT created.subscriber_id, p.paper_id, created.id, p.position, p.why
+      FROM created
+      JOIN unnest(${papers.map((p) => p.subscriberId)}::uuid[], ${papers.map((p) => p.paperId)}::text[],
+                  ${papers.map((p) => p.position)}::int[], ${papers.map((p) => p.why)}::text[])
+        AS p(subscriber_id, paper_id, position, why) ON p.subscriber_id = created.subscriber_id
+    )
+    SELECT count(*) AS count FROM created`;
+  return Number(inserted[0]?.count ?? 0);
 }
 
 const RENDERABLE = {

@@ -16,6 +16,8 @@ import {
 import { type SlotGroup, zoneSlotGroups } from './schedule.ts';
 
 const BATCH = 500;
+/** A dry run's table stops here: enough to read, never the whole list in memory. */
+const DRY_RUN_ROWS = 10_000;
 const TOPICS_BY_SLUG = new Map(TOPICS.map((topic) => [topic.slug, topic]));
 
 /** One reader's outcome in a run, for the operator's table. */
@@ -35,6 +37,7 @@ export interface PlanTally {
   skipped: number;
   /** Readers whose slot was more than the lateness ago: recorded `skipped`, never sent. */
   missed: number;
+  /** A dry run's table (its first 10,000 readers); empty otherwise, so a real run streams. */
   rows: DigestRow[];
 }
 
@@ -56,13 +59,40 @@ export async function loadRanker(deps: Deps, asOf: Date): Promise<Ranker> {
   return { papers, index };
 }
 
-/** Ranks each reader's papers and records their plan for `digestDate` (nothing is written on a dry run). */
+/**
+ * Records plans one batch behind the ranking: while the database writes batch k, the caller ranks
+ * batch k + 1 (the two use different cores). At most one write is in flight; `flush` waits for it.
+ */
+export interface PlanWriter {
+  write(plans: PlannedDigest[]): Promise<void>;
+  flush(): Promise<void>;
+}
+
+export function planWriter(deps: Deps, dryRun: boolean): PlanWriter {
+  let inFlight: Promise<unknown> = Promise.resolve();
+  return {
+    async write(plans) {
+      await inFlight;
+      if (dryRun) return;
+      const writing = insertPlannedDeliveries(deps.db, plans);
+      // Awaited by the next write or flush; until then a failure must not count as unhandled.
+      writing.catch(() => {});
+      inFlight = writing;
+    },
+    async flush() {
+      await inFlight;
+    },
+  };
+}
+
+/** Ranks each reader's papers for `digestDate` and hands the plans to `writer` (which writes nothing on a dry run). */
 export async function planReaders(
   deps: Deps,
   ranker: Ranker,
   readers: ScheduledReader[],
   digestDate: Date,
   tally: PlanTally,
+  writer: PlanWriter,
 ): Promise<void> {
   const emptyDigest = deps.config.ranking?.emptyDigest ?? 'skip';
   const alreadySent = await findAlreadySent(
@@ -76,13 +106,14 @@ export async function planReaders(
     const matched = rankPapers(ranker.index, prefs);
     const ranked =
       matched.length === 0 && emptyDigest === 'trending' ? trendingFallback(ranker.index, prefs) : matched;
-    tally.rows.push({
-      subscriberId: reader.id,
-      email: reader.email,
-      topics: reader.topics.map((row) => row.topic.slug),
-      papers: ranked.length,
-      topPaper: ranked[0]?.paper.title ?? null,
-    });
+    if (tally.dryRun && tally.rows.length < DRY_RUN_ROWS)
+      tally.rows.push({
+        subscriberId: reader.id,
+        email: reader.email,
+        topics: reader.topics.map((row) => row.topic.slug),
+        papers: ranked.length,
+        topPaper: ranked[0]?.paper.title ?? null,
+      });
     if (ranked.length === 0) tally.skipped++;
     else tally.planned++;
     plans.push({
@@ -91,7 +122,7 @@ export async function planReaders(
       papers: ranked.map((entry) => ({ paperId: entry.paper.id, why: explain(entry.why) })),
     });
   }
-  if (!tally.dryRun) await insertPlannedDeliveries(deps.db, plans);
+  await writer.write(plans);
 }
 
 /** A reader's preferences as ranking takes them; `alreadySent` are the papers they must not get again. */
@@ -129,15 +160,17 @@ export async function planScheduled(
     return ranker;
   };
   const dueDates = new Set<string>();
+  const writer = planWriter(deps, tally.dryRun);
   for (const timezone of await findActiveTimezones(deps.db)) {
     const groups = zoneSlotGroups(timezone, now, maxLatenessHours);
     for (const group of groups) if (group.status === 'due') dueDates.add(group.localDate);
     if (!(await hasScheduledSubscriber(deps.db, timezone, groups))) continue;
     for (const group of groups) {
-      await planGroup(deps, timezone, group, { maxLatenessHours, getRanker, tally });
+      await planGroup(deps, timezone, group, { maxLatenessHours, getRanker, tally, writer });
       progress();
     }
   }
+  await writer.flush();
   return [...dueDates].sort().map((date) => new Date(`${date}T00:00:00Z`));
 }
 
@@ -145,7 +178,7 @@ async function planGroup(
   deps: Deps,
   timezone: string,
   group: SlotGroup,
-  run: { maxLatenessHours: number; getRanker: () => Promise<Ranker>; tally: PlanTally },
+  run: { maxLatenessHours: number; getRanker: () => Promise<Ranker>; tally: PlanTally; writer: PlanWriter },
 ): Promise<void> {
   const digestDate = new Date(`${group.localDate}T00:00:00Z`);
   // On a dry run nothing is written, so the cursor (not the missing delivery) moves the loop on.
@@ -155,7 +188,7 @@ async function planGroup(
     if (readers.length === 0) return;
     afterId = readers.at(-1)?.id ?? null;
     if (group.status === 'due') {
-      await planReaders(deps, await run.getRanker(), readers, digestDate, run.tally);
+      await planReaders(deps, await run.getRanker(), readers, digestDate, run.tally, run.writer);
       continue;
     }
     run.tally.missed += readers.length;

@@ -1,7 +1,14 @@
 import { isoDate } from '../dates.ts';
 import type { Deps } from '../deps.ts';
 import { findDueSubscribers } from './digest.queries.ts';
-import { type DigestRow, loadRanker, type PlanTally, planReaders, planScheduled } from './plan.ts';
+import {
+  type DigestRow,
+  loadRanker,
+  type PlanTally,
+  planReaders,
+  planScheduled,
+  planWriter,
+} from './plan.ts';
 import { createSender, emptyTally, type SendTally } from './send.ts';
 
 export type { DigestRow } from './plan.ts';
@@ -81,7 +88,7 @@ export async function runDigest(deps: Deps, options: DigestRunOptions = {}): Pro
   }
   const logged = { ...result, rows: undefined, durationMs: Date.now() - now.getTime() };
   // A tick runs every minute: only one that did something is worth an info line.
-  if (options.tick && result.rows.length === 0 && result.missed === 0 && result.sent === 0)
+  if (options.tick && result.planned + result.skipped + result.missed + result.sent === 0)
     deps.log.debug({ event: 'digest.tick_idle', ...logged });
   else {
     const sending = !result.dryRun && !options.planOnly;
@@ -127,12 +134,15 @@ async function planDate(deps: Deps, date: string, tally: PlanTally, progress: ()
   const digestDate = new Date(`${date}T00:00:00Z`);
   const ranker = await loadRanker(deps, new Date(Math.min(now.getTime(), digestDate.getTime() + DAY_MS)));
   tally.candidatePapers = ranker.papers.length;
+  const writer = planWriter(deps, tally.dryRun);
   let afterId: string | null = null;
   for (;;) {
     const readers = await findDueSubscribers(deps.db, digestDate, afterId, BATCH);
-    if (readers.length === 0) return [digestDate];
+    if (readers.length === 0) break;
     afterId = readers.at(-1)?.id ?? null;
-    await planReaders(deps, ranker, readers, digestDate, tally);
+    await planReaders(deps, ranker, readers, digestDate, tally, writer);
     progress();
   }
+  await writer.flush();
+  return [digestDate];
 }

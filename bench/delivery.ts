@@ -1,0 +1,257 @@
+/**
+ * The daily job at scale: plan N synthetic readers against M papers (database writes included),
+ * render digests from the compiled template (and, as the baseline in the same run, with MJML per
+ * email), and send through one worker to an SMTP sink in another process.
+ * Prints one JSON line (the last line): {readers, papers, planPerSec, renderPerSec,
+ * mjmlPerEmailPerSec, sendPerSec, peakRssMb, …}.
+ *
+ *   npm run bench -- --readers 20000 --papers 500 [--send 5000] [--connections 5] [--smtp URL]
+ *
+ * It uses its own database (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/paperboy_bench),
+ * dropped and created afresh on every run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import mjml2html from 'mjml';
+import pg from 'pg';
+import { isoDate } from '../src/dates.ts';
+import { openDatabase } from '../src/db.ts';
+import type { Deps } from '../src/deps.ts';
+import { loadDeliveries } from '../src/digest/digest.queries.ts';
+import { compileDigestTemplate } from '../src/digest/render.ts';
+import { runDigest } from '../src/digest/run.ts';
+import { createSender, deliveryValues, digestMessage } from '../src/digest/send.ts';
+import { createLogger } from '../src/log.ts';
+import { createMailer } from '../src/mail/mailer.ts';
+import { migrate } from '../src/migrate.ts';
+import type { Paper } from '../src/papers/paper.ts';
+import { findPapersByIds } from '../src/papers/papers.queries.ts';
+import { TOPICS } from '../src/topics/taxonomy.ts';
+import { syncTopics } from '../src/topics/topics.queries.ts';
+import { syntheticPapers } from './synthetic.ts';
+
+function flag(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive whole number`);
+  return value;
+}
+function stringFlag(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+const log = (message: string) => process.stderr.write(`${message}\n`);
+const seconds = (since: number) => (performance.now() - since) / 1000;
+
+const readers = flag('readers', 20_000);
+const paperCount = flag('papers', 500);
+const toSend = Math.min(readers, flag('send', 5_000));
+const connections = flag('connections', 5);
+const smtpFlag = stringFlag('smtp');
+const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/paperboy_bench';
+
+let peakRss = process.memoryUsage().rss;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 50);
+
+/** Drops and creates the bench database. */
+async function freshDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await client.query(`CREATE DATABASE "${name}"`);
+  await client.end();
+}
+
+/** The SMTP sink in its own process; resolves with its URL and a way to stop it. */
+async function startSink(): Promise<{ url: string; child: ChildProcess }> {
+  const script = fileURLToPath(new URL('./smtp-sink.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const port = await new Promise<number>((resolve) =>
+    lines.once('line', (line) => resolve(JSON.parse(line).port)),
+  );
+  return { url: `smtp://127.0.0.1:${port}`, child };
+}
+
+const ZONES = [
+  'UTC',
+  'Europe/Berlin',
+  'America/New_York',
+  'Asia/Kolkata',
+  'Asia/Tokyo',
+  'Pacific/Chatham',
+  'America/Los_Angeles',
+  'Australia/Sydney',
+];
+const INTERESTS = [
+  'learning from a handful of labelled examples',
+  'running neural networks on small devices',
+  'why deep networks generalise',
+  'diffusion models for images',
+  'message passing on molecules',
+  'making large language models cheaper to serve',
+];
+
+async function seed(db: pg.Client, papers: Paper[]): Promise<void> {
+  const slugs = TOPICS.map((t) => t.slug);
+  await db.query(
+    `INSERT INTO subscribers (email, status, timezone, delivery_hour, frequency, max_papers, confirmed_at)
+     SELECT 'reader' || i || '@bench.example', 'active', ($2::text[])[1 + i % cardinality($2::text[])],
+            i % 24, 'daily', 5 + i % 21, now() - interval '30 days'
+     FROM generate_series(1, $1::int) AS i`,
+    [readers, ZONES],
+  );
+  for (let k = 0; k < 3; k++) {
+    await db.query(
+      `INSERT INTO subscriber_topics (subscriber_id, topic_slug)
+       SELECT id, ($1::text[])[1 + abs(hashtext(email || $2::text)) % cardinality($1::text[])]
+       FROM subscribers WHERE abs(hashtext(email)) % 3 >= $2::int
+       ON CONFLICT DO NOTHING`,
+      [slugs, k],
+    );
+  }
+  await db.query(
+    `INSERT INTO interests (subscriber_id, kind, value)
+     SELECT id, 'text', ($1::text[])[1 + abs(hashtext(email || 'i')) % cardinality($1::text[])]
+     FROM subscribers WHERE abs(hashtext(email)) % 5 = 0`,
+    [INTERESTS],
+  );
+  const columns = [
+    'id',
+    'title',
+    'abstract',
+    'authors',
+    'categories',
+    'keywords',
+    'page_url',
+    'sources',
+    'first_seen_at',
+    'upvotes',
+  ];
+  for (let i = 0; i < papers.length; i += 100) {
+    const chunk = papers.slice(i, i + 100);
+    const values = chunk.flatMap((p) => [
+      p.id,
+      p.title,
+      p.abstract,
+      p.authors,
+      p.categories,
+      p.keywords,
+      p.pageUrl,
+      ['bench'],
+      p.firstSeenAt,
+      p.upvotes,
+    ]);
+    const rows = chunk.map(
+      (_, r) => `(${columns.map((__, c) => `$${r * columns.length + c + 1}`).join(', ')})`,
+    );
+    await db.query(`INSERT INTO papers (${columns.join(', ')}) VALUES ${rows.join(', ')}`, values);
+  }
+}
+
+async function main(): Promise<void> {
+  const now = new Date();
+  log(
+    `bench: ${readers} readers, ${paperCount} papers, sending ${toSend} through ${connections} connections`,
+  );
+  await freshDatabase(baseUrl);
+  const database = await openDatabase(baseUrl, '');
+  await migrate(database);
+  await syncTopics(database.prisma);
+  const raw = new pg.Client({ connectionString: baseUrl });
+  await raw.connect();
+  let started = performance.now();
+  await seed(raw, syntheticPapers(paperCount, new Date(now.getTime() - 3_600_000)).papers as Paper[]);
+  log(`seeded in ${seconds(started).toFixed(1)} s`);
+
+  const sink = smtpFlag ? undefined : await startSink();
+  const mailer = createMailer(smtpFlag ?? (sink?.url as string), 'Paperboy <bench@paperboy.example>', {
+    maxConnections: connections,
+  });
+  const deps: Deps = {
+    db: database.prisma,
+    mailer,
+    log: createLogger('warn', 2),
+    config: {
+      secretKey: 'bench-secret-key-that-is-long-enough-0123456789',
+      publicUrl: 'https://paperboy.example',
+      mailFrom: 'Paperboy <bench@paperboy.example>',
+    },
+    now: () => new Date(),
+  };
+
+  // Plan: every reader, for today, database writes included.
+  started = performance.now();
+  const plan = await runDigest(deps, { date: isoDate(now), planOnly: true });
+  const planSeconds = seconds(started);
+  log(`planned ${plan.planned} (skipped ${plan.skipped}) in ${planSeconds.toFixed(1)} s`);
+
+  // Render: the compiled template, then MJML per email as the naive baseline.
+  const sampleIds = (
+    await deps.db.delivery.findMany({ where: { status: 'planned' }, take: 1_000, select: { id: true } })
+  ).map((d) => d.id);
+  const batch = await loadDeliveries(deps.db, sampleIds);
+  const papers = new Map(
+    (await findPapersByIds(deps.db, [...new Set(batch.flatMap((d) => d.papers.map((p) => p.paperId)))])).map(
+      (p) => [p.id, p],
+    ),
+  );
+  const template = await compileDigestTemplate();
+  const listOptions = { listId: 'Paperboy digest <digest.paperboy.example>', unsubscribeMailto: undefined };
+  started = performance.now();
+  let bytes = 0;
+  for (const delivery of batch)
+    bytes += digestMessage(deps, template, delivery, papers, listOptions).html.length;
+  const renderPerSec = batch.length / seconds(started);
+  const mjmlSource = readFileSync(new URL('../templates/emails/digest.mjml', import.meta.url), 'utf8');
+  const fillMjml = Handlebars.create().compile(mjmlSource);
+  const naive = batch.slice(0, 20);
+  started = performance.now();
+  for (const delivery of naive)
+    await mjml2html(fillMjml(deliveryValues(deps, delivery, papers)), { validationLevel: 'skip' });
+  const mjmlPerEmailPerSec = naive.length / seconds(started);
+
+  // Send: one worker, state updates included; only the first `toSend` rows stay queued.
+  await raw.query(
+    `UPDATE deliveries SET status = 'skipped', last_error = 'not in the send sample'
+     WHERE status = 'planned' AND id NOT IN (SELECT id FROM deliveries WHERE status = 'planned' ORDER BY planned_at LIMIT $1)`,
+    [toSend],
+  );
+  const sender = createSender(deps, { maxConnections: connections, batchSize: 100 });
+  started = performance.now();
+  const sent = await sender.drain();
+  const sendSeconds = seconds(started);
+  await sender.stop();
+  log(`sent ${sent.sent} (failed ${sent.failed}, deferred ${sent.deferred}) in ${sendSeconds.toFixed(1)} s`);
+
+  clearInterval(sampler);
+  mailer.close();
+  sink?.child.stdin?.end();
+  await raw.end();
+  await database.close();
+  console.log(
+    JSON.stringify({
+      readers,
+      papers: paperCount,
+      planPerSec: Math.round((plan.planned + plan.skipped) / planSeconds),
+      renderPerSec: Math.round(renderPerSec),
+      mjmlPerEmailPerSec: Number(mjmlPerEmailPerSec.toFixed(1)),
+      sendPerSec: Math.round(sent.sent / sendSeconds),
+      peakRssMb: Math.round(peakRss / 1_048_576),
+      renderSpeedup: Math.round(renderPerSec / mjmlPerEmailPerSec),
+      avgHtmlKb: Number((bytes / batch.length / 1024).toFixed(1)),
+      sent: sent.sent,
+      connections,
+    }),
+  );
+}
+
+await main();
