@@ -42,12 +42,17 @@ export async function markSending(db: Db, id: string, workerId: string, now: Dat
     UPDATE deliveries d
     SET status = 'sending'::delivery_status, sending_at = ${now}, attempts = d.attempts + 1
     FROM subscribers s
-    WHERE d.id = ${id}::uuid AND d.status = 'planned'::delivery_status AND d.claimed_by = ${workerId}
-      AND s.id = d.subscriber_id AND s.status = 'active'::subscriber_status
-      AND NOT EXISTS (
-        SELECT 1 FROM suppressions x WHERE x.email_hash = encode(sha256(convert_to(s.email, 'UTF8')), 'hex'))
+    WHERE ${sendable(id, workerId)}
     RETURNING d.attempts`;
   return rows[0]?.attempts ?? null;
+}
+
+/** The row is ours, still planned, and its reader active and not suppressed (`d` and `s` joined). */
+function sendable(id: string, workerId: string): Prisma.Sql {
+  return Prisma.sql`d.id = ${id}::uuid AND d.status = 'planned'::delivery_status AND d.claimed_by = ${workerId}
+    AND s.id = d.subscriber_id AND s.status = 'active'::subscriber_status
+    AND NOT EXISTS (
+      SELECT 1 FROM suppressions x WHERE x.email_hash = encode(sha256(convert_to(s.email, 'UTF8')), 'hex'))`;
 }
 
 /**
@@ -74,6 +79,28 @@ export async function skipUnsendable(
   });
   if (result.count === 0) return null;
   return suppressed ? 'suppressed' : 'skipped';
+}
+
+/**
+ * Records the relay's acceptance of `sent` and moves `next` to `sending` (as `markSending` does) in
+ * one statement: a worker's one round trip between two messages on the same connection.
+ */
+export async function markSentThenSending(
+  db: Db,
+  sent: { id: string; messageId: string; at: Date },
+  next: { id: string; workerId: string; now: Date },
+): Promise<number | null> {
+  const rows = await db.$queryRaw<{ attempts: number }[]>`
+    WITH done AS (
+      UPDATE deliveries SET status = 'sent'::delivery_status, sent_at = ${sent.at}, message_id = ${sent.messageId},
+        last_error = NULL, claimed_by = NULL, next_attempt_at = NULL
+      WHERE id = ${sent.id}::uuid AND status = 'sending'::delivery_status)
+    UPDATE deliveries d
+    SET status = 'sending'::delivery_status, sending_at = ${next.now}, attempts = d.attempts + 1
+    FROM subscribers s
+    WHERE ${sendable(next.id, next.workerId)}
+    RETURNING d.attempts`;
+  return rows[0]?.attempts ?? null;
 }
 
 /** Records the relay's acceptance. */

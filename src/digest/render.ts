@@ -66,13 +66,7 @@ export function digestValues(input: {
   papers: { paper: Paper; why: Why | string }[];
   links: { manageUrl: string; unsubscribeUrl: string; viewUrl: string };
 }): DigestValues {
-  const dateLabel = new Date(`${input.digestDate}T00:00:00Z`).toLocaleDateString('en-GB', {
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    timeZone: 'UTC',
-  });
+  const dateLabel = dateLabelOf(input.digestDate);
   const count = input.papers.length;
   const first = input.papers[0]?.paper.title ?? '';
   return {
@@ -85,13 +79,50 @@ export function digestValues(input: {
     ...input.links,
     papers: input.papers.map(({ paper, why }, index) => ({
       position: index + 1,
-      title: oneLine(paper.title),
-      authors: authorLine(paper.authors),
-      summary: shorten(paper.abstract),
+      ...paperFields(paper),
       why: typeof why === 'string' ? why : explain(why),
-      pageUrl: pageUrl(paper),
-      pdfUrl: paper.pdfUrl,
-      codeUrl: paper.codeUrl,
     })),
+  };
+}
+
+/** `Friday, 20 November 2026`: Intl formatting is slow, and a run has one or two dates. */
+const dateLabels = new Map<string, string>();
+
+function dateLabelOf(digestDate: string): string {
+  let label = dateLabels.get(digestDate);
+  if (!label) {
+    label = new Date(`${digestDate}T00:00:00Z`).toLocaleDateString('en-GB', {
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      timeZone: 'UTC',
+    });
+    if (dateLabels.size > 1000) dateLabels.clear();
+    dateLabels.set(digestDate, label);
+  }
+  return label;
+}
+
+/** What a paper shows in every digest it is in: worked out once per paper, not once per reader. */
+const fieldsOf = new WeakMap<Paper, ReturnType<typeof computePaperFields>>();
+
+function paperFields(paper: Paper) {
+  let fields = fieldsOf.get(paper);
+  if (!fields) {
+    fields = computePaperFields(paper);
+    fieldsOf.set(paper, fields);
+  }
+  return fields;
+}
+
+function computePaperFields(paper: Paper) {
+  return {
+    title: oneLine(paper.title),
+    authors: authorLine(paper.authors),
+    summary: shorten(paper.abstract),
+    pageUrl: pageUrl(paper),
+    pdfUrl: paper.pdfUrl,
+    codeUrl: paper.codeUrl,
   };
 }

@@ -19,6 +19,7 @@ import {
   markFailed,
   markSending,
   markSent,
+  markSentThenSending,
   releaseClaims,
   requeueInterrupted,
   scheduleRetry,
@@ -175,6 +176,11 @@ export function digestMessage(
   };
 }
 
+/** One SMTP connection's sequence of sends: the message it last had accepted, not yet recorded. */
+interface Lane {
+  accepted: { id: string; messageId: string; at: Date } | undefined;
+}
+
 /** Hooks for metrics and progress; all optional. */
 export interface SenderHooks {
   /** After each row: its outcome, and for a sent row the seconds SMTP took. */
@@ -243,10 +249,23 @@ export function createSender(
     if (requeued > 0) deps.log.warn({ event: 'digest.interrupted_requeued', rows: requeued });
   }
 
-  /** Sends one claimed row; every path ends the row in a state, and no error escapes. */
-  async function sendOne(delivery: RenderableDelivery, papers: ReadonlyMap<string, Paper>): Promise<Outcome> {
-    const started = deps.now();
-    const attempts = await markSending(deps.db, delivery.id, workerId, started);
+  /**
+   * Sends one claimed row on `lane` (one SMTP connection's worth of sequential sends). Every path
+   * ends the row in a state, except a message the relay accepted: that one is recorded `sent` in
+   * the same statement that moves the lane's next row to `sending` (or by `finishLane`), so a lane
+   * never has more than one row whose outcome a crash would leave in doubt.
+   */
+  async function sendOne(
+    delivery: RenderableDelivery,
+    papers: ReadonlyMap<string, Paper>,
+    lane: Lane,
+  ): Promise<Outcome> {
+    const now = deps.now();
+    const accepted = lane.accepted;
+    lane.accepted = undefined;
+    const attempts = accepted
+      ? await markSentThenSending(deps.db, accepted, { id: delivery.id, workerId, now })
+      : await markSending(deps.db, delivery.id, workerId, now);
     if (attempts === null)
       return (await skipUnsendable(deps.db, delivery.id, workerId, delivery.subscriber)) ?? 'skipped';
     let message: OutgoingMessage;
@@ -260,7 +279,7 @@ export function createSender(
     }
     try {
       await (breaker.fire(message) as Promise<SendResult>);
-      await markSent(deps.db, delivery.id, message.messageId as string, deps.now());
+      lane.accepted = { id: delivery.id, messageId: message.messageId as string, at: deps.now() };
       return 'sent';
     } catch (error) {
       if ((error as { code?: string }).code === 'EOPENBREAKER') {
@@ -324,12 +343,13 @@ export function createSender(
     const papers = await papersOf(deps, batch);
     const tried = new Set<string>();
     let next = 0;
-    const lane = async () => {
+    const runLane = async () => {
+      const lane: Lane = { accepted: undefined };
       for (let delivery = batch[next++]; delivery; delivery = batch[next++]) {
         if (stopping || breaker.opened) continue;
         tried.add(delivery.id);
         const started = performance.now();
-        const outcome: Outcome = await sendOne(delivery, papers).catch((error: unknown) => {
+        const outcome: Outcome = await sendOne(delivery, papers, lane).catch((error: unknown) => {
           // The database went away mid-row: the claim expires and the row is tried again.
           deps.log.error({ event: 'digest.send_error', deliveryId: delivery.id, err: error });
           return 'deferred' as const;
@@ -338,8 +358,12 @@ export function createSender(
         if (outcome === 'deferred') deferredIds.add(delivery.id);
         hooks.onOutcome?.(outcome, outcome === 'sent' ? (performance.now() - started) / 1000 : null);
       }
+      if (lane.accepted) {
+        const { id, messageId, at } = lane.accepted;
+        await markSent(deps.db, id, messageId, at);
+      }
     };
-    await Promise.all(Array.from({ length: settings.maxConnections }, lane));
+    await Promise.all(Array.from({ length: settings.maxConnections }, runLane));
     // Rows the loop above left alone (stopping, breaker open) go back to the queue untried.
     const untried = batch.filter((delivery) => !tried.has(delivery.id));
     if (untried.length > 0) {
