@@ -201,6 +201,8 @@ export interface DeliveryConfig {
   sendingTimeoutMs: number;
   /** Deliveries a worker claims at a time. */
   batchSize: number;
+  /** A planned row not sent this long after it was planned is dropped (`skipped`): MAX_LATENESS_HOURS. */
+  expireAfterMs: number;
   /** The List-Id header's value, e.g. `Paperboy digest <digest.papers.example.com>`. */
   listId: string;
   /** Adds a mailto: to List-Unsubscribe when set. */
@@ -267,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       breakerCooldownMs: vars.SMTP_BREAKER_COOLDOWN_SECONDS * 1000,
       sendingTimeoutMs: vars.SENDING_TIMEOUT_SECONDS * 1000,
       batchSize: vars.WORKER_BATCH_SIZE,
+      expireAfterMs: vars.MAX_LATENESS_HOURS * 3_600_000,
       listId: vars.LIST_ID ?? `Paperboy digest <digest.${new URL(publicUrl).hostname}>`,
       unsubscribeMailto: vars.LIST_UNSUBSCRIBE_MAILTO,
       dkim: resolveDkim(vars),

@@ -138,6 +138,8 @@ export async function findAlreadySent(
 export interface PlannedDigest {
   subscriberId: string;
   digestDate: Date;
+  /** When it was planned (the run's clock): the age that expires an unsent row. */
+  plannedAt: Date;
   papers: { paperId: string; why: string }[];
 }
 
@@ -158,11 +160,12 @@ export async function insertPlannedDeliveries(db: Db, plans: PlannedDigest[]): P
     WITH plan AS (
       SELECT * FROM unnest(${plans.map((p) => p.subscriberId)}::uuid[], ${plans.map((p) => isoDate(p.digestDate))}::date[],
                            ${plans.map((p) => (p.papers.length === 0 ? 'skipped' : 'planned'))}::text[],
-                           ${plans.map((p) => (p.papers.length === 0 ? 'no matching papers' : null))}::text[])
-        AS t(subscriber_id, digest_date, status, last_error)
+                           ${plans.map((p) => (p.papers.length === 0 ? 'no matching papers' : null))}::text[],
+                           ${plans.map((p) => p.plannedAt)}::timestamptz[])
+        AS t(subscriber_id, digest_date, status, last_error, planned_at)
     ), created AS (
-      INSERT INTO deliveries (subscriber_id, digest_date, status, last_error)
-      SELECT subscriber_id, digest_date, status::delivery_status, last_error FROM plan
+      INSERT INTO deliveries (subscriber_id, digest_date, status, last_error, planned_at)
+      SELECT subscriber_id, digest_date, status::delivery_status, last_error, planned_at FROM plan
       ON CONFLICT (subscriber_id, digest_date) DO NOTHING
       RETURNING id, subscriber_id
     ), listed AS (

@@ -119,6 +119,7 @@ export async function planReaders(
     plans.push({
       subscriberId: reader.id,
       digestDate,
+      plannedAt: deps.now(),
       papers: ranked.map((entry) => ({ paperId: entry.paper.id, why: explain(entry.why) })),
     });
   }

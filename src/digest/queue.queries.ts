@@ -163,6 +163,16 @@ export async function releaseClaims(db: Db, workerId: string): Promise<number> {
     WHERE claimed_by = ${workerId} AND status = 'planned'::delivery_status`;
 }
 
+/** Planned rows still unsent `expireAfterMs` after planning become `skipped` (not sent in time). */
+export async function expireStale(db: Db, now: Date, expireAfterMs: number): Promise<number> {
+  const before = new Date(now.getTime() - expireAfterMs);
+  const hours = Math.round(expireAfterMs / 3_600_000);
+  return db.$executeRaw`
+    UPDATE deliveries SET status = 'skipped'::delivery_status, claimed_by = NULL,
+      last_error = ${`expired: not sent within ${hours} hours of planning`}
+    WHERE status = 'planned'::delivery_status AND planned_at < ${before}`;
+}
+
 /**
  * Rows left `sending` by a worker that died between handing a message to SMTP and recording the
  * outcome: the relay may or may not have taken it. Policy: send again, with the same Message-ID

@@ -14,6 +14,7 @@ import { digestUrl, readerLinks } from '../subscribers/links.ts';
 import { loadDeliveries, type RenderableDelivery } from './digest.queries.ts';
 import {
   claimBatch,
+  expireStale,
   giveBack,
   markBounced,
   markFailed,
@@ -36,6 +37,7 @@ export const DEFAULT_DELIVERY: Omit<DeliveryConfig, 'listId'> = {
   breakerCooldownMs: 30_000,
   sendingTimeoutMs: 600_000,
   batchSize: 100,
+  expireAfterMs: 6 * 3_600_000,
   unsubscribeMailto: undefined,
   dkim: undefined,
 };
@@ -247,6 +249,9 @@ export function createSender(
     lastSweep = now;
     const requeued = await requeueInterrupted(deps.db, deps.now(), settings.sendingTimeoutMs);
     if (requeued > 0) deps.log.warn({ event: 'digest.interrupted_requeued', rows: requeued });
+    // No worker ran for hours: yesterday's digest arriving today helps nobody.
+    const expired = await expireStale(deps.db, deps.now(), settings.expireAfterMs);
+    if (expired > 0) deps.log.warn({ event: 'digest.expired', rows: expired });
   }
 
   /**

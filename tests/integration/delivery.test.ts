@@ -222,6 +222,20 @@ test('a row left `sending` by a dead worker is sent again after the timeout, wit
   expect(h.sink.to(reader.email)[0]?.header('Message-ID')).toBe(row.messageId);
 });
 
+test('a digest nobody sent within MAX_LATENESS_HOURS of planning is dropped, not sent a day late', async () => {
+  const reader = await createSubscriber(h.db, { topics: ['optimization'] });
+  await plan(); // planned at 08:00; then no worker runs until 15:00
+  h.setNow(new Date('2026-11-20T15:00:00Z'));
+  const sender = createSender(h.deps, { expireAfterMs: 6 * 3_600_000 });
+  expect(await sender.drain()).toMatchObject({ claimed: 0, sent: 0 });
+  await sender.stop();
+  expect(await h.db.delivery.findFirstOrThrow({ where: { subscriberId: reader.id } })).toMatchObject({
+    status: 'skipped',
+    lastError: 'expired: not sent within 6 hours of planning',
+  });
+  expect(h.sink.to(reader.email)).toHaveLength(0);
+});
+
 test('the run’s accounting adds up: candidates = sent + skipped + failed + bounced + suppressed + deferred', async () => {
   await createSubscribers(h.db, 5, { topics: ['optimization'] });
   await createSubscriber(h.db, { email: 'nothing@example.com', topics: [], interests: ['zyxwv qwertyuiop'] });

@@ -28,6 +28,7 @@ async function readerWithPlannedDigest() {
     {
       subscriberId: reader.id,
       digestDate: new Date(`${isoDate(h.deps.now())}T00:00:00Z`),
+      plannedAt: h.deps.now(),
       papers: [{ paperId: (await h.db.paper.findFirstOrThrow()).id, why: 'test' }],
     },
   ]);
