@@ -92,21 +92,23 @@ describe.runIf(onPostgres)('subscribers import', () => {
   });
 
   test('a clean file exits 0; wrong columns or a missing file: one line and exit 2', async () => {
-    const clean = await paperboy(
-      ['subscribers', 'import', file('clean.csv', 'email\nclean@example.com\n'), '--confirmed'],
-      env,
-    );
+    const wrong = file('wrong.csv', 'mail,name\nx@example.com,X\n');
+    const [clean, columns, missing] = await Promise.all([
+      paperboy(
+        ['subscribers', 'import', file('clean.csv', 'email\nclean@example.com\n'), '--confirmed'],
+        env,
+      ),
+      paperboy(['subscribers', 'import', wrong], env),
+      paperboy(['subscribers', 'import', path.join(dir, 'absent.csv')], env),
+    ]);
     expect(clean.status, clean.stderr).toBe(0);
     expect(clean.stdout.trim()).toBe(
       'imported 1, already present 0, skipped 0, errors 0; confirmation emails sent 0',
     );
-    const wrong = file('wrong.csv', 'mail,name\nx@example.com,X\n');
-    const columns = await paperboy(['subscribers', 'import', wrong], env);
     expect(columns.status).toBe(2);
     expect(oneLine(columns.stderr)).toEqual([
       `paperboy: ${wrong}: no "email" column; unknown column(s) "mail", "name" in the header row (columns: email, topics, interests, authors, excludes, timezone, delivery_hour, frequency, delivery_weekday, max_papers)`,
     ]);
-    const missing = await paperboy(['subscribers', 'import', path.join(dir, 'absent.csv')], env);
     expect(missing.status).toBe(2);
     expect(oneLine(missing.stderr)).toEqual([`paperboy: ${path.join(dir, 'absent.csv')}: no such file`]);
   });
@@ -154,14 +156,16 @@ describe.runIf(onPostgres)('subscribers export', () => {
 
   test('--status filters; an unknown status is a usage error', async () => {
     const reader = await createSubscriber(h.db, { email: 'quiet@example.com', status: 'unsubscribed' });
-    const active = await paperboy(['subscribers', 'export'], env);
+    const [active, gone, bad] = await Promise.all([
+      paperboy(['subscribers', 'export'], env),
+      paperboy(['subscribers', 'export', '--status', 'unsubscribed'], env),
+      paperboy(['subscribers', 'export', '--status', 'asleep'], env),
+    ]);
     expect(active.stdout).not.toContain(reader.email);
-    const gone = await paperboy(['subscribers', 'export', '--status', 'unsubscribed'], env);
     expect(oneLine(gone.stdout)).toEqual([
       expect.stringMatching(/^email,topics,/),
       expect.stringMatching(/^quiet@/),
     ]);
-    const bad = await paperboy(['subscribers', 'export', '--status', 'asleep'], env);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/argument 'asleep' is invalid/);
   });
@@ -182,14 +186,16 @@ describe.runIf(onPostgres)('subscribers remove', () => {
       await h.db.suppression.count({ where: { emailHash: suppressionHash('leaving@example.com') } }),
     ).toBe(1);
 
-    const again = await paperboy(['subscribers', 'remove', 'leaving@example.com'], env);
+    const [again, unknown, invalid] = await Promise.all([
+      paperboy(['subscribers', 'remove', 'leaving@example.com'], env),
+      paperboy(['subscribers', 'remove', 'never@example.com'], env),
+      paperboy(['subscribers', 'remove', 'not an address'], env),
+    ]);
     expect(again.status).toBe(1);
     expect(oneLine(again.stderr)).toEqual([
       'paperboy: no subscriber with that address (it is on the suppression list)',
     ]);
-    const unknown = await paperboy(['subscribers', 'remove', 'never@example.com'], env);
     expect([unknown.status, unknown.stderr.trim()]).toEqual([1, 'paperboy: no subscriber with that address']);
-    const invalid = await paperboy(['subscribers', 'remove', 'not an address'], env);
     expect([invalid.status, invalid.stderr.trim()]).toEqual([
       2,
       'paperboy: EMAIL must be a valid email address',
@@ -233,7 +239,11 @@ describe.runIf(onPostgres)('stats', () => {
       await db.delivery.create({
         data: { subscriberId: readers[reader]?.id ?? '', digestDate: day(back), status },
       });
-    const run = await paperboy(['stats', '--json'], { ...env, DATABASE_URL: own.url ?? '' });
+    const ownEnv = { ...env, DATABASE_URL: own.url ?? '' };
+    const [run, text] = await Promise.all([
+      paperboy(['stats', '--json'], ownEnv),
+      paperboy(['stats'], ownEnv),
+    ]);
     expect(run.status, run.stderr).toBe(0);
     const stats = JSON.parse(run.stdout);
     expect(stats.subscribers).toEqual({
@@ -270,7 +280,6 @@ describe.runIf(onPostgres)('stats', () => {
       confirmed: 8,
       complaintRate: 1 / 8,
     });
-    const text = await paperboy(['stats'], { ...env, DATABASE_URL: own.url ?? '' });
     expect(text.stdout).toContain(
       'subscribers: 9 (pending 1, active 6, paused 0, unsubscribed 0, bounced 1, complained 1)',
     );
@@ -332,26 +341,25 @@ describe.runIf(onPostgres)('preview', () => {
         why: 'chosen by hand',
       })),
     });
-    const run = await paperboy(['preview', '--email', 'stored@example.com', '--date', '2026-03-04'], env);
+    const out = path.join(dir, 'empty.html');
+    const [run, empty, unknown, invalid] = await Promise.all([
+      paperboy(['preview', '--email', 'stored@example.com', '--date', '2026-03-04'], env),
+      paperboy(['preview', '--email', 'stored@example.com', '--date', '2020-01-01', '--out', out], env),
+      paperboy(['preview', '--email', 'nobody@example.com'], env),
+      paperboy(['preview', '--email', 'nobody'], env),
+    ]);
     expect(run.status, run.stderr).toBe(0);
     for (const paper of papers) expect(run.stdout).toContain(Handlebars.escapeExpression(paper.title));
     expect(run.stdout).toContain(Handlebars.escapeExpression(`/digest/${delivery.id}?token=`));
     expect(run.stderr).toContain('2 paper(s), their sent delivery');
 
-    const out = path.join(dir, 'empty.html');
-    const empty = await paperboy(
-      ['preview', '--email', 'stored@example.com', '--date', '2020-01-01', '--out', out],
-      env,
-    );
     expect(empty.status).toBe(0);
     expect(oneLine(empty.stderr)).toEqual([
       expect.stringMatching(/^paperboy: no digest for stored@example.com on 2020-01-01/),
     ]);
     expect(existsSync(out)).toBe(false);
 
-    const unknown = await paperboy(['preview', '--email', 'nobody@example.com'], env);
     expect([unknown.status, unknown.stderr.trim()]).toEqual([1, 'paperboy: no subscriber with that address']);
-    const invalid = await paperboy(['preview', '--email', 'nobody'], env);
     expect([invalid.status, invalid.stderr.trim()]).toEqual([
       2,
       'paperboy: --email must be a valid email address',
