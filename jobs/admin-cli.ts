@@ -187,9 +187,8 @@ function registerPreview(program: Command, helpers: AdminCliHelpers): void {
         ? `their ${preview.deliveryStatus} delivery`
         : `ranked from ${preview.candidates} candidate paper(s)`;
       if (preview.kind === 'empty') {
-        console.error(
-          `paperboy: no digest for ${email} on ${date} (${source}): nothing matches; nothing written`,
-        );
+        const why = preview.deliveryStatus ? `${source} has no papers` : `nothing matches, ${source}`;
+        console.error(`paperboy: no digest for ${email} on ${date}: ${why}; nothing written`);
         return;
       }
       const about = `${date}, ${preview.papers.length} paper(s), ${source}; reader is ${preview.readerStatus}`;
