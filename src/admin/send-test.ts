@@ -36,7 +36,6 @@ export async function sendTestDigest(deps: Deps, to: string): Promise<SendResult
     subject: `[test] ${values.subject}`,
     html: template.html(values),
     text: template.text(values),
-    list: { unsubscribe: site },
-    headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    headers: { 'List-Unsubscribe': `<${site}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
   });
 }

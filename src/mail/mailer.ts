@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import { composeMessage } from './compose.ts';
 
 /** One email ready to go: all content rendered, all headers decided. */
 export interface OutgoingMessage {
@@ -6,11 +7,10 @@ export interface OutgoingMessage {
   subject: string;
   html: string;
   text: string;
-  /** Deterministic where a resend must be recognisable (digests); otherwise left to the transport. */
+  /** Deterministic where a resend must be recognisable (digests); otherwise a random one. */
   messageId?: string;
+  /** More headers (List-Unsubscribe, List-Id…), each one line. */
   headers?: Record<string, string>;
-  /** URL headers made by nodemailer's `list` option (List-Unsubscribe, List-Id…). */
-  list?: { unsubscribe?: string; id?: string; help?: string };
 }
 
 /** What the relay said. */
@@ -56,19 +56,9 @@ export function createMailer(smtpUrl: string, from: string, options: MailerOptio
   });
   return {
     async send(message) {
-      const info = await transport.sendMail({
-        from,
-        to: message.to,
-        subject: message.subject,
-        html: message.html,
-        text: message.text,
-        // base64 builds large messages faster than quoted-printable (shared/STACK.md).
-        textEncoding: 'base64',
-        ...(message.messageId ? { messageId: message.messageId } : {}),
-        ...(message.headers ? { headers: message.headers } : {}),
-        ...(message.list ? { list: message.list } : {}),
-      });
-      return { messageId: info.messageId, response: info.response };
+      const { raw, messageId, envelope } = composeMessage({ ...message, from, date: new Date() });
+      const info = await transport.sendMail({ envelope, raw });
+      return { messageId, response: info.response };
     },
     async verify() {
       await transport.verify();
