@@ -1,7 +1,14 @@
 import type { Deps } from '../deps.ts';
 import type { Paper } from '../papers/paper.ts';
 import { findCandidatePapers } from '../papers/papers.queries.ts';
-import { explain, indexPapers, type PaperIndex, rankPapers, trendingFallback } from '../ranking/rank.ts';
+import {
+  explain,
+  indexPapers,
+  type PaperIndex,
+  type RankedPaper,
+  rankPapers,
+  trendingFallback,
+} from '../ranking/rank.ts';
 import { TOPICS } from '../topics/taxonomy.ts';
 import {
   findActiveTimezones,
@@ -16,6 +23,7 @@ import {
 import { type SlotGroup, zoneSlotGroups } from './schedule.ts';
 
 const BATCH = 500;
+const DAY_MS = 86_400_000;
 /** A dry run's table stops here: enough to read, never the whole list in memory. */
 const DRY_RUN_ROWS = 10_000;
 const TOPICS_BY_SLUG = new Map(TOPICS.map((topic) => [topic.slug, topic]));
@@ -45,6 +53,11 @@ export interface PlanTally {
 export interface Ranker {
   papers: Paper[];
   index: PaperIndex;
+}
+
+/** The ranker of a manual run (and a preview) for `digestDate`: the 24 hours before the date ends, or before now. */
+export function loadRankerForDate(deps: Deps, digestDate: Date): Promise<Ranker> {
+  return loadRanker(deps, new Date(Math.min(deps.now().getTime(), digestDate.getTime() + DAY_MS)));
 }
 
 /** Indexes the papers first seen (or whose signals moved) in the 24 hours up to `asOf`. */
@@ -94,7 +107,6 @@ export async function planReaders(
   tally: PlanTally,
   writer: PlanWriter,
 ): Promise<void> {
-  const emptyDigest = deps.config.ranking?.emptyDigest ?? 'skip';
   const alreadySent = await findAlreadySent(
     deps.db,
     readers.map((reader) => reader.id),
@@ -102,10 +114,7 @@ export async function planReaders(
   );
   const plans: PlannedDigest[] = [];
   for (const reader of readers) {
-    const prefs = readerPreferences(reader, alreadySent.get(reader.id));
-    const matched = rankPapers(ranker.index, prefs);
-    const ranked =
-      matched.length === 0 && emptyDigest === 'trending' ? trendingFallback(ranker.index, prefs) : matched;
+    const ranked = rankReader(deps, ranker, reader, alreadySent.get(reader.id));
     if (tally.dryRun && tally.rows.length < DRY_RUN_ROWS)
       tally.rows.push({
         subscriberId: reader.id,
@@ -126,8 +135,27 @@ export async function planReaders(
   await writer.write(plans);
 }
 
+/**
+ * One reader's digest: their ranked papers, or (with EMPTY_DIGEST=trending and nothing matching)
+ * today's top trending, labelled so. Empty means no email.
+ */
+export function rankReader(
+  deps: Pick<Deps, 'config'>,
+  ranker: Ranker,
+  reader: PlannableReader,
+  alreadySent?: ReadonlySet<string>,
+): RankedPaper[] {
+  const prefs = readerPreferences(reader, alreadySent);
+  const matched = rankPapers(ranker.index, prefs);
+  if (matched.length > 0 || deps.config.ranking?.emptyDigest !== 'trending') return matched;
+  return trendingFallback(ranker.index, prefs);
+}
+
+/** What ranking needs to know about a reader. */
+type PlannableReader = Pick<ScheduledReader, 'topics' | 'interests' | 'maxPapers'>;
+
 /** A reader's preferences as ranking takes them; `alreadySent` are the papers they must not get again. */
-export function readerPreferences(reader: ScheduledReader, alreadySent: ReadonlySet<string> = new Set()) {
+export function readerPreferences(reader: PlannableReader, alreadySent: ReadonlySet<string> = new Set()) {
   return {
     // The built-in definition (with its synonyms) where the topic is still built in.
     topics: reader.topics.map((row) => TOPICS_BY_SLUG.get(row.topic.slug) ?? row.topic),

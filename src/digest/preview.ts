@@ -1,16 +1,11 @@
 import type { Deps } from '../deps.ts';
 import type { DeliveryStatus, SubscriberStatus } from '../generated/prisma/enums.ts';
 import { findPapersByIds } from '../papers/papers.queries.ts';
-import { rankPapers, trendingFallback } from '../ranking/rank.ts';
 import { digestUrl, readerLinks } from '../subscribers/links.ts';
-import { TOPICS } from '../topics/taxonomy.ts';
 import { findAlreadySent } from './digest.queries.ts';
-import { loadRanker } from './plan.ts';
+import { loadRankerForDate, rankReader } from './plan.ts';
 import { findDeliveryForPreview, findReaderForPreview } from './preview.queries.ts';
 import { compileDigestTemplate, type DigestValues, digestValues } from './render.ts';
-
-const DAY_MS = 86_400_000;
-const TOPICS_BY_SLUG = new Map(TOPICS.map((topic) => [topic.slug, topic]));
 
 /** A reader's digest for one date, rendered and never sent. */
 export type DigestPreview =
@@ -61,29 +56,13 @@ export async function previewDigest(deps: Deps, email: string, date: string): Pr
     const viewUrl = digestUrl(deps.config, reader, delivery.id);
     return render(deps, reader, date, papers, viewUrl, { deliveryStatus: delivery.status, candidates: null });
   }
-  const ranker = await loadRanker(
-    deps,
-    new Date(Math.min(deps.now().getTime(), digestDate.getTime() + DAY_MS)),
-  );
+  const ranker = await loadRankerForDate(deps, digestDate);
   const alreadySent = await findAlreadySent(
     deps.db,
     [reader.id],
     ranker.papers.map((paper) => paper.id),
   );
-  // The preferences exactly as planning builds them (src/digest/plan.ts, planReaders).
-  const prefs = {
-    topics: reader.topics.map((row) => TOPICS_BY_SLUG.get(row.topic.slug) ?? row.topic),
-    interests: reader.interests.filter((i) => i.kind === 'text').map((i) => i.value),
-    authors: reader.interests.filter((i) => i.kind === 'author').map((i) => i.value),
-    excludes: reader.interests.filter((i) => i.kind === 'exclude').map((i) => i.value),
-    limit: reader.maxPapers,
-    alreadySent: alreadySent.get(reader.id) ?? new Set<string>(),
-  };
-  const matched = rankPapers(ranker.index, prefs);
-  const ranked =
-    matched.length === 0 && (deps.config.ranking?.emptyDigest ?? 'skip') === 'trending'
-      ? trendingFallback(ranker.index, prefs)
-      : matched;
+  const ranked = rankReader(deps, ranker, reader, alreadySent.get(reader.id));
   // Not planned yet, so there is no delivery to view in a browser: the link goes to the site.
   const papers = ranked.map((entry) => ({ paper: entry.paper, why: entry.why }));
   return render(deps, reader, date, papers, deps.config.publicUrl, {

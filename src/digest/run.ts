@@ -3,7 +3,7 @@ import type { Deps } from '../deps.ts';
 import { findDueSubscribers } from './digest.queries.ts';
 import {
   type DigestRow,
-  loadRanker,
+  loadRankerForDate,
   type PlanTally,
   planReaders,
   planScheduled,
@@ -14,7 +14,6 @@ import { createSender, emptyTally, type SendTally } from './send.ts';
 export type { DigestRow } from './plan.ts';
 
 const BATCH = 500;
-const DAY_MS = 86_400_000;
 
 /**
  * The accounting of one run: every reader it decided about ends in one bucket, so
@@ -130,9 +129,8 @@ export function accountingLine(result: DigestRunResult): string {
 
 /** The manual run's planning: every active reader without a delivery for `date`, in id batches. */
 async function planDate(deps: Deps, date: string, tally: PlanTally, progress: () => void): Promise<Date[]> {
-  const now = deps.now();
   const digestDate = new Date(`${date}T00:00:00Z`);
-  const ranker = await loadRanker(deps, new Date(Math.min(now.getTime(), digestDate.getTime() + DAY_MS)));
+  const ranker = await loadRankerForDate(deps, digestDate);
   tally.candidatePapers = ranker.papers.length;
   const writer = planWriter(deps, tally.dryRun);
   let afterId: string | null = null;
