@@ -1,6 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import addressparser from 'nodemailer/lib/addressparser';
 import { encodeWords, foldLines, isPlainText, quoteString } from 'nodemailer/lib/mime-funcs';
+
+/**
+ * The parts are base64, whose alphabet has no `_`, and `=` only at a part's end: no line of a
+ * part can start with this boundary, so it need not be random.
+ */
+const BOUNDARY = '=_paperboy_alternative_=';
+const LINE = 76;
 
 /** What goes into one message; every header value is one line (line breaks are removed here). */
 export interface ComposeInput {
@@ -29,7 +36,6 @@ export function composeMessage(input: ComposeInput): {
   const from = addressparser(input.from, { flatten: true })[0];
   if (!from?.address) throw new Error(`MAIL_FROM is not an address: ${input.from}`);
   const messageId = input.messageId ?? `<${randomUUID()}@${from.address.split('@')[1] ?? 'localhost'}>`;
-  const boundary = `----=_paperboy_${randomBytes(12).toString('hex')}`;
   const headers: [string, string][] = [
     ['From', formatAddress(from.name, from.address)],
     ['To', input.to],
@@ -38,22 +44,22 @@ export function composeMessage(input: ComposeInput): {
     ['Message-ID', messageId],
     ...Object.entries(input.headers ?? {}).map(([name, value]): [string, string] => [name, oneLine(value)]),
     ['MIME-Version', '1.0'],
-    ['Content-Type', `multipart/alternative; boundary="${boundary}"`],
+    ['Content-Type', `multipart/alternative; boundary="${BOUNDARY}"`],
   ];
   const raw = [
     ...headers.map(([name, value]) => foldLines(`${name}: ${value}`, 76, false)),
     '',
-    `--${boundary}`,
+    `--${BOUNDARY}`,
     'Content-Type: text/plain; charset=utf-8',
     'Content-Transfer-Encoding: base64',
     '',
     base64Lines(input.text),
-    `--${boundary}`,
+    `--${BOUNDARY}`,
     'Content-Type: text/html; charset=utf-8',
     'Content-Transfer-Encoding: base64',
     '',
     base64Lines(input.html),
-    `--${boundary}--`,
+    `--${BOUNDARY}--`,
     '',
   ].join('\r\n');
   return { raw, messageId, envelope: { from: from.address, to: [input.to] } };
@@ -77,5 +83,8 @@ function oneLine(value: string): string {
 
 /** UTF-8 in base64, in lines of 76 characters (RFC 2045). */
 function base64Lines(text: string): string {
-  return Buffer.from(text, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n').replace(/\r\n$/, '');
+  const encoded = Buffer.from(text, 'utf8').toString('base64');
+  const lines: string[] = [];
+  for (let at = 0; at < encoded.length; at += LINE) lines.push(encoded.slice(at, at + LINE));
+  return lines.join('\r\n');
 }
