@@ -107,7 +107,8 @@ test('two schedulers and two workers on one database, 2,000 readers: every reade
 }, 180_000);
 
 test('a worker killed with SIGKILL mid-run and started again: nobody is skipped, duplicates only from rows it left `sending`', async () => {
-  h.setNow(new Date('2026-11-20T08:00:00Z'));
+  // The worker runs on the real clock, and so must the plan: rows planned hours ago expire.
+  h.setNow(new Date());
   await ingestSample(h.deps);
   const emails = await createSubscribers(h.db, 1_000, { topics: ['optimization'] });
   expect(await runDigest(h.deps, { planOnly: true })).toMatchObject({ planned: 1_000 });
@@ -127,10 +128,21 @@ test('a worker killed with SIGKILL mid-run and started again: nobody is skipped,
     SENDING_TIMEOUT_SECONDS: '2',
     LOG_LEVEL: 'warn',
   };
-  const start = (): ChildProcess => spawn(process.execPath, [BIN, 'worker'], { env, stdio: 'ignore' });
+  let output = '';
+  const start = (): ChildProcess => {
+    const child = spawn(process.execPath, [BIN, 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    return child;
+  };
   try {
     const first = start();
-    await until(() => sink.messages.length >= 250, 60_000, 'the first worker sending');
+    await until(() => sink.messages.length >= 250, 90_000, 'the first worker sending').catch(
+      (error: Error) => {
+        throw new Error(`${error.message}; the worker said: ${output.slice(-2000) || '(nothing)'}`);
+      },
+    );
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
     await sleep(300); // bytes already on the wire land
