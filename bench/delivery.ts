@@ -70,15 +70,32 @@ async function freshDatabase(url: string): Promise<void> {
   await client.end();
 }
 
-/** The SMTP sink in its own process; resolves with its URL and a way to stop it. */
-async function startSink(): Promise<{ url: string; child: ChildProcess }> {
+interface Sink {
+  url: string;
+  /** The sink's own CPU time so far, in ms. */
+  cpuMs(): Promise<number>;
+  stop(): void;
+}
+
+/** The SMTP sink in its own process. */
+async function startSink(): Promise<Sink> {
   const script = fileURLToPath(new URL('./smtp-sink.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const port = await new Promise<number>((resolve) =>
-    lines.once('line', (line) => resolve(JSON.parse(line).port)),
-  );
-  return { url: `smtp://127.0.0.1:${port}`, child };
+  const next = () =>
+    new Promise<Record<string, number>>((resolve) => lines.once('line', (line) => resolve(JSON.parse(line))));
+  const { port } = await next();
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    async cpuMs() {
+      const answer = next();
+      child.stdin?.write('count\n');
+      return (await answer).cpuMs ?? 0;
+    },
+    stop: () => child.stdin?.end(),
+  };
 }
 
 const ZONES = [
@@ -226,15 +243,19 @@ async function main(): Promise<void> {
     [toSend],
   );
   const sender = createSender(deps, { maxConnections: connections, batchSize: 100 });
+  const sinkCpuBefore = (await sink?.cpuMs()) ?? 0;
+  const cpuBefore = process.cpuUsage();
   started = performance.now();
   const sent = await sender.drain();
   const sendSeconds = seconds(started);
+  const cpu = process.cpuUsage(cpuBefore);
+  const sinkCpuMs = ((await sink?.cpuMs()) ?? 0) - sinkCpuBefore;
   await sender.stop();
   log(`sent ${sent.sent} (failed ${sent.failed}, deferred ${sent.deferred}) in ${sendSeconds.toFixed(1)} s`);
 
   clearInterval(sampler);
   mailer.close();
-  sink?.child.stdin?.end();
+  sink?.stop();
   await raw.end();
   await database.close();
   console.log(
@@ -250,6 +271,9 @@ async function main(): Promise<void> {
       avgHtmlKb: Number((bytes / batch.length / 1024).toFixed(1)),
       sent: sent.sent,
       connections,
+      // Where the send time goes: CPU per message in this process and in the sink's.
+      senderCpuMsPerMessage: Number(((cpu.user + cpu.system) / 1000 / sent.sent).toFixed(2)),
+      sinkCpuMsPerMessage: sink ? Number((sinkCpuMs / sent.sent).toFixed(2)) : null,
     }),
   );
 }

@@ -1,7 +1,7 @@
 /**
  * A minimal SMTP sink for benchmarks, run in its own process so its work is not charged to the
  * sender: accepts every message, keeps none, counts them. Prints `{"port":N}` once listening;
- * answers `count` on stdin with `{"received":N}`; exits when stdin closes.
+ * answers `count` on stdin with `{"received":N,"cpuMs":M}`; exits when stdin closes.
  */
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -26,6 +26,9 @@ server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
 });
 const input = createInterface({ input: process.stdin });
 input.on('line', (line) => {
-  if (line.trim() === 'count') console.log(JSON.stringify({ received }));
+  if (line.trim() === 'count') {
+    const cpu = process.cpuUsage();
+    console.log(JSON.stringify({ received, cpuMs: (cpu.user + cpu.system) / 1000 }));
+  }
 });
 input.on('close', () => server.close(() => process.exit(0)));
