@@ -115,17 +115,28 @@ export async function insertMissedDeliveries(
   return result.count;
 }
 
-/** For each of `subscriberIds`, which of `paperIds` they were already sent. */
+/**
+ * For each of `subscriberIds`, which of `papers` they were already sent. A paper can only be in a
+ * delivery dated at most two days before it was first seen (a digest date is the reader's local
+ * date; a manual run for a date uses papers seen by its end), so only deliveries from then on are
+ * read: the lookup costs the same after a year of digests as after a week.
+ */
 export async function findAlreadySent(
   db: Db,
   subscriberIds: string[],
-  paperIds: string[],
+  papers: { id: string; firstSeenAt: Date }[],
 ): Promise<Map<string, Set<string>>> {
-  // Arrays, not IN lists: two parameters however many readers and papers.
+  const sent = new Map<string, Set<string>>();
+  if (papers.length === 0 || subscriberIds.length === 0) return sent;
+  const firstSeen = Math.min(...papers.map((paper) => paper.firstSeenAt.getTime()));
+  const since = new Date(firstSeen - 2 * 86_400_000);
+  // The deliveries first, as an array, so the planner reads delivery_papers by delivery_id.
   const rows = await db.$queryRaw<{ subscriber_id: string; paper_id: string }[]>`
     SELECT subscriber_id, paper_id FROM delivery_papers
-    WHERE subscriber_id = ANY(${subscriberIds}::uuid[]) AND paper_id = ANY(${paperIds}::text[])`;
-  const sent = new Map<string, Set<string>>();
+    WHERE delivery_id = ANY(ARRAY(
+        SELECT id FROM deliveries
+        WHERE subscriber_id = ANY(${subscriberIds}::uuid[]) AND digest_date >= ${isoDate(since)}::date))
+      AND paper_id = ANY(${papers.map((paper) => paper.id)}::text[])`;
   for (const row of rows) {
     const set = sent.get(row.subscriber_id) ?? new Set<string>();
     set.add(row.paper_id);
@@ -175,6 +186,8 @@ export async function insertPlannedDeliveries(db: Db, plans: PlannedDigest[]): P
       JOIN unnest(${papers.map((p) => p.subscriberId)}::uuid[], ${papers.map((p) => p.paperId)}::text[],
                   ${papers.map((p) => p.position)}::int[], ${papers.map((p) => p.why)}::text[])
         AS p(subscriber_id, paper_id, position, why) ON p.subscriber_id = created.subscriber_id
+      -- A paper another planner sent this reader meanwhile is left out, never sent twice.
+      ON CONFLICT (subscriber_id, paper_id) DO NOTHING
     )
     SELECT count(*) AS count FROM created`;
   return Number(inserted[0]?.count ?? 0);

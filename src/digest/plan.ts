@@ -110,7 +110,7 @@ export async function planReaders(
   const alreadySent = await findAlreadySent(
     deps.db,
     readers.map((reader) => reader.id),
-    ranker.papers.map((paper) => paper.id),
+    ranker.papers,
   );
   const plans: PlannedDigest[] = [];
   for (const reader of readers) {

@@ -57,11 +57,7 @@ export async function previewDigest(deps: Deps, email: string, date: string): Pr
     return render(deps, reader, date, papers, viewUrl, { deliveryStatus: delivery.status, candidates: null });
   }
   const ranker = await loadRankerForDate(deps, digestDate);
-  const alreadySent = await findAlreadySent(
-    deps.db,
-    [reader.id],
-    ranker.papers.map((paper) => paper.id),
-  );
+  const alreadySent = await findAlreadySent(deps.db, [reader.id], ranker.papers);
   const ranked = rankReader(deps, ranker, reader, alreadySent.get(reader.id));
   // Not planned yet, so there is no delivery to view in a browser: the link goes to the site.
   const papers = ranked.map((entry) => ({ paper: entry.paper, why: entry.why }));

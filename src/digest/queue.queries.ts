@@ -73,12 +73,17 @@ export async function skipUnsendable(
     select: { subscriber: { select: { status: true } } },
   });
   const reason = suppressed ? 'suppressed' : `reader is ${current?.subscriber.status ?? 'gone'}`;
+  if (!(await skipClaimed(db, id, workerId, reason))) return null;
+  return suppressed ? 'suppressed' : 'skipped';
+}
+
+/** Ends a row this worker holds (still `planned`) as `skipped` with `reason`; false if it is no longer ours. */
+export async function skipClaimed(db: Db, id: string, workerId: string, reason: string): Promise<boolean> {
   const result = await db.delivery.updateMany({
     where: { id, status: 'planned', claimedBy: workerId },
     data: { status: 'skipped', lastError: reason, claimedBy: null },
   });
-  if (result.count === 0) return null;
-  return suppressed ? 'suppressed' : 'skipped';
+  return result.count === 1;
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   releaseClaims,
   requeueInterrupted,
   scheduleRetry,
+  skipClaimed,
   skipUnsendable,
 } from './queue.queries.ts';
 import { compileDigestTemplate, type DigestValues, digestValues } from './render.ts';
@@ -265,6 +266,11 @@ export function createSender(
     papers: ReadonlyMap<string, Paper>,
     lane: Lane,
   ): Promise<Outcome> {
+    // Every paper of the plan was sent to this reader by a concurrent plan: nothing left to send.
+    if (delivery.papers.length === 0) {
+      await skipClaimed(deps.db, delivery.id, workerId, 'no papers left to send');
+      return 'skipped';
+    }
     const now = deps.now();
     const accepted = lane.accepted;
     lane.accepted = undefined;
