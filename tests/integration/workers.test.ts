@@ -185,3 +185,39 @@ test('a worker killed with SIGKILL mid-run and started again: nobody is skipped,
     await sink.close();
   }
 }, 180_000);
+
+test('SIGTERM to a worker mid-run: it finishes the messages in flight, records them, and leaves nothing claimed or sending', async () => {
+  h.setNow(new Date());
+  await ingestSample(h.deps);
+  await createSubscribers(h.db, 600, { topics: ['optimization'] });
+  await runDigest(h.deps, { planOnly: true });
+  const sink = await SmtpSink.start({ delayMs: 20 });
+  try {
+    const worker = spawn(process.execPath, [BIN, 'worker'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'paperboy-worker-')),
+        DATABASE_URL: h.testDatabase.url ?? '',
+        SMTP_URL: sink.url,
+        SECRET_KEY: TEST_SECRET,
+        PUBLIC_URL: h.deps.config.publicUrl,
+        WORKER_BATCH_SIZE: '50',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    });
+    await until(() => sink.messages.length >= 100, 90_000, 'the worker sending');
+    worker.kill('SIGTERM');
+    const code = await new Promise((resolve) => worker.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(
+      await h.db.delivery.count({ where: { OR: [{ status: 'sending' }, { claimedBy: { not: null } }] } }),
+    ).toBe(0);
+    // Every message the relay took is recorded sent; the rest wait, planned, for the next worker.
+    expect(await h.db.delivery.count({ where: { status: 'sent' } })).toBe(sink.messages.length);
+    expect(await h.db.delivery.count({ where: { status: 'planned' } })).toBe(600 - sink.messages.length);
+  } finally {
+    await sink.close();
+  }
+}, 180_000);
