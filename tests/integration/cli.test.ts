@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,33 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createSubscriber } from '../helpers/factories.ts';
 import { FixtureServer, send } from '../helpers/fixture-server.ts';
 import { type Harness, startHarness } from '../helpers/harness.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/paperboy.js', import.meta.url));
-
-/**
- * Runs the real CLI in a child process with only the environment given (plus PATH). Asynchronous
- * on purpose: the SMTP sink lives in this process and must keep answering while the CLI sends.
- */
-function paperboy(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATA_DIR: mkdtempSync(path.join(tmpdir(), 'paperboy-cli-')),
-          CAPTURE_SMTP_PORT: '0',
-          ...env,
-        },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) =>
-        resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
+import { paperboy } from '../helpers/run-cli.ts';
 
 describe('bad input to the CLI: one line naming the problem, non-zero exit', () => {
   test('a malformed --date', async () => {

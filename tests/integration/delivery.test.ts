@@ -10,6 +10,7 @@ import { suppressionHash } from '../../src/subscribers/subscribers.queries.ts';
 import { createSubscriber, createSubscribers } from '../helpers/factories.ts';
 import { type Harness, startHarness } from '../helpers/harness.ts';
 import { SmtpSink } from '../helpers/smtp-sink.ts';
+import { sleep, until } from '../helpers/wait.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,21 +26,12 @@ beforeEach(async () => {
   await ingestSample(h.deps);
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const plan = () => runDigest(h.deps, { planOnly: true });
 
 /** Deps that send through another relay (a sink the test controls), with the test's clock. */
 function depsVia(url: string, extra: Partial<Deps['config']> = {}): Deps & { close(): void } {
   const mailer = createMailer(url, h.deps.config.mailFrom, { maxConnections: 2 });
   return { ...h.deps, mailer, config: { ...h.deps.config, ...extra }, close: () => mailer.close() };
-}
-
-async function until(condition: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await sleep(100);
-  }
 }
 
 test('451 is retried with backoff until it goes through; 550 is a hard bounce, suppressed at once; always-451 gives up', async () => {

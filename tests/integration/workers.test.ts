@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { ingestSample } from '../../src/papers/sample.ts';
 import { createSubscribers } from '../helpers/factories.ts';
 import { type Harness, startHarness, TEST_SECRET } from '../helpers/harness.ts';
 import { SmtpSink } from '../helpers/smtp-sink.ts';
+import { sleep, until } from '../helpers/wait.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/paperboy.js', import.meta.url));
 
@@ -31,14 +32,27 @@ beforeEach(async () => {
   h.sink.clear();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(100);
-  }
+/** A real `paperboy worker` process on this test's database, sending to `sink`; its stderr is kept. */
+function spawnWorker(sink: SmtpSink, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, 'worker'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'paperboy-worker-')),
+      DATABASE_URL: h.testDatabase.url ?? '',
+      SMTP_URL: sink.url,
+      SECRET_KEY: TEST_SECRET,
+      PUBLIC_URL: h.deps.config.publicUrl,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return { child, output: () => output.slice(-2000) || '(nothing)' };
 }
 
 /** Each emails' count of messages received, from the sink. */
@@ -116,31 +130,15 @@ test('a worker killed with SIGKILL mid-run and started again: nobody is skipped,
   const sink = await SmtpSink.start({ delayMs: 15 });
   const connections = 4;
   const env = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'test',
-    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'paperboy-worker-')),
-    DATABASE_URL: h.testDatabase.url ?? '',
-    SMTP_URL: sink.url,
-    SECRET_KEY: TEST_SECRET,
-    PUBLIC_URL: h.deps.config.publicUrl,
     SMTP_MAX_CONNECTIONS: String(connections),
     WORKER_BATCH_SIZE: '25',
     SENDING_TIMEOUT_SECONDS: '2',
-    LOG_LEVEL: 'warn',
-  };
-  let output = '';
-  const start = (): ChildProcess => {
-    const child = spawn(process.execPath, [BIN, 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    return child;
   };
   try {
-    const first = start();
+    const { child: first, output } = spawnWorker(sink, env);
     await until(() => sink.messages.length >= 250, 90_000, 'the first worker sending').catch(
       (error: Error) => {
-        throw new Error(`${error.message}; the worker said: ${output.slice(-2000) || '(nothing)'}`);
+        throw new Error(`${error.message}; the worker said: ${output()}`);
       },
     );
     first.kill('SIGKILL');
@@ -161,7 +159,7 @@ test('a worker killed with SIGKILL mid-run and started again: nobody is skipped,
     expect(inDoubt.length).toBeLessThanOrEqual(connections);
     expect(sink.messages.length).toBeLessThan(1_000);
 
-    const second = start();
+    const { child: second } = spawnWorker(sink, env);
     try {
       await until(
         async () => (await h.db.delivery.count({ where: { status: 'sent' } })) === 1_000,
@@ -193,20 +191,7 @@ test('SIGTERM to a worker mid-run: it finishes the messages in flight, records t
   await runDigest(h.deps, { planOnly: true });
   const sink = await SmtpSink.start({ delayMs: 20 });
   try {
-    const worker = spawn(process.execPath, [BIN, 'worker'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
-        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'paperboy-worker-')),
-        DATABASE_URL: h.testDatabase.url ?? '',
-        SMTP_URL: sink.url,
-        SECRET_KEY: TEST_SECRET,
-        PUBLIC_URL: h.deps.config.publicUrl,
-        WORKER_BATCH_SIZE: '50',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: 'ignore',
-    });
+    const { child: worker } = spawnWorker(sink, { WORKER_BATCH_SIZE: '50' });
     await until(() => sink.messages.length >= 100, 90_000, 'the worker sending');
     worker.kill('SIGTERM');
     const code = await new Promise((resolve) => worker.once('exit', resolve));
