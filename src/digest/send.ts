@@ -214,8 +214,8 @@ export function createSender(
     volumeThreshold: 10,
     rollingCountTimeout: 30_000,
     resetTimeout: settings.breakerCooldownMs,
-    // A hard bounce is the reader's address, not the relay: it must not trip the breaker.
-    errorFilter: (error: unknown) => classifySmtpError(error).kind === 'permanent',
+    // A refused recipient or message is about that reader, not the relay: it must not trip the breaker.
+    errorFilter: (error: unknown) => classifySmtpError(error).kind !== 'temporary',
   });
   breaker.on('open', () => {
     deps.log.warn({ event: 'smtp.breaker_open', workerId, cooldownMs: settings.breakerCooldownMs });
@@ -314,6 +314,10 @@ export function createSender(
           failure.message,
         );
         return 'bounced';
+      }
+      if (failure.kind === 'rejected') {
+        await markFailed(deps.db, delivery.id, `rejected by the relay: ${failure.message}`);
+        return 'failed';
       }
       if (attempts >= settings.maxAttempts) {
         await markFailed(deps.db, delivery.id, `gave up after ${attempts} attempts: ${failure.message}`);

@@ -17,6 +17,8 @@ export interface SinkOptions {
   port?: number;
   /** An SMTP reply code to refuse a recipient with (451 try later, 550 no such user), or nothing. */
   refuse?: (address: string) => number | undefined;
+  /** A reply code to refuse a whole message with after DATA (554 content rejected), or nothing. */
+  refuseData?: (recipients: string[]) => number | undefined;
   /** Milliseconds to think before accepting each message, like a real relay (default 0). */
   delayMs?: number;
 }
@@ -64,7 +66,11 @@ export class SmtpSink {
                 ?.slice(name.length + 1)
                 .trim(),
           });
-          if (options.delayMs) setTimeout(callback, options.delayMs);
+          const refused = options.refuseData?.(session.envelope.rcptTo.map((r) => r.address));
+          if (refused) {
+            sink?.messages.pop();
+            callback(Object.assign(new Error('message rejected'), { responseCode: refused }));
+          } else if (options.delayMs) setTimeout(callback, options.delayMs);
           else callback();
         });
       },

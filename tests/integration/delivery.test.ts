@@ -34,7 +34,7 @@ function depsVia(url: string, extra: Partial<Deps['config']> = {}): Deps & { clo
   return { ...h.deps, mailer, config: { ...h.deps.config, ...extra }, close: () => mailer.close() };
 }
 
-test('451 is retried with backoff until it goes through; 550 is a hard bounce, suppressed at once; always-451 gives up', async () => {
+test('451 is retried with backoff until it goes through; 550 to RCPT TO is a hard bounce, suppressed at once; always-451 gives up; 554 after DATA fails the message without blaming the address', async () => {
   const greylisted = new Set<string>();
   const sink = await SmtpSink.start({
     refuse: (address) => {
@@ -46,11 +46,12 @@ test('451 is retried with backoff until it goes through; 550 is a hard bounce, s
       }
       return undefined;
     },
+    refuseData: (recipients) => (recipients.some((r) => r.startsWith('spam')) ? 554 : undefined),
   });
   const deps = depsVia(sink.url);
   try {
-    const [fine, grey, nouser, busy] = await Promise.all(
-      ['fine', 'grey', 'nouser', 'busy'].map((name) =>
+    const [fine, grey, nouser, busy, spam] = await Promise.all(
+      ['fine', 'grey', 'nouser', 'busy', 'spam'].map((name) =>
         createSubscriber(h.db, { email: `${name}@example.com`, topics: ['optimization'] }),
       ),
     );
@@ -60,7 +61,7 @@ test('451 is retried with backoff until it goes through; 550 is a hard bounce, s
     const tally = await sender.drain();
     await sender.stop();
 
-    expect(tally).toMatchObject({ claimed: 4, sent: 2, bounced: 1, failed: 1, deferred: 0 });
+    expect(tally).toMatchObject({ claimed: 5, sent: 2, bounced: 1, failed: 2, deferred: 0 });
     const row = async (id: string | undefined) =>
       h.db.delivery.findFirstOrThrow({
         where: { subscriberId: id },
@@ -72,6 +73,12 @@ test('451 is retried with backoff until it goes through; 550 is a hard bounce, s
     expect((await row(nouser?.id)).lastError).toContain('550');
     expect(await row(busy?.id)).toMatchObject({ status: 'failed', attempts: 3 });
     expect((await row(busy?.id)).lastError).toMatch(/gave up after 3 attempts.*451/);
+    expect(await row(spam?.id)).toMatchObject({ status: 'failed', attempts: 1 });
+    expect((await row(spam?.id)).lastError).toMatch(/^rejected by the relay: 554/);
+    expect(await h.db.suppression.count({ where: { emailHash: suppressionHash('spam@example.com') } })).toBe(
+      0,
+    );
+    expect((await h.db.subscriber.findUniqueOrThrow({ where: { id: spam?.id } })).status).toBe('active');
 
     // The bounced address is suppressed and its reader marked bounced: never mailed again.
     expect(
