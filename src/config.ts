@@ -138,6 +138,9 @@ const EnvSchema = z.object({
   DKIM_PRIVATE_KEY_FILE: optionalString,
 });
 
+/** Every environment variable Paperboy reads (for .env.example and the deployment checks). */
+export const ENV_VARS: readonly string[] = Object.keys(EnvSchema.shape);
+
 /** The validated configuration every entry point passes down. */
 export interface Config {
   env: 'development' | 'production' | 'test';

@@ -158,8 +158,8 @@ export function createScraper(deps: ScrapeDeps): Scraper {
 }
 
 /**
- * Serves GET /metrics on its own port, for processes without the HTTP app (the worker).
- * Anything else is a 404.
+ * Serves GET /metrics (and /healthz, for a container probe that must not touch the database) on
+ * its own port, for processes without the HTTP app (the worker). Anything else is a 404.
  */
 export async function startMetricsServer(
   deps: ScrapeDeps,
@@ -169,6 +169,10 @@ export async function startMetricsServer(
   const scraper = createScraper(deps);
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
+    if (path === '/healthz' && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { ENV_VARS } from '../../src/config.ts';
 
 /** The repository's root: every deployment file is read from here. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -139,13 +140,9 @@ export function dockerContextIncludes(dockerignore: string, file: string): boole
   return included;
 }
 
-/** The keys of `EnvSchema` in src/config.ts, read from its source text (the schema is not exported). */
+/** Every variable src/config.ts reads. */
 export function configVariables(): string[] {
-  const source = readRepoFile('src/config.ts');
-  const start = source.indexOf('const EnvSchema = z.object({');
-  const end = source.indexOf('\n});', start);
-  if (start < 0 || end < 0) throw new Error('src/config.ts: no `const EnvSchema = z.object({ … });` found');
-  return [...source.slice(start, end).matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((match) => match[1] ?? '');
+  return [...ENV_VARS];
 }
 
 /** The variable lines of .env.example: name, value, and whether the line is commented out. */

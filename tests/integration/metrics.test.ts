@@ -118,6 +118,10 @@ test('the metrics server for processes without the app serves the same text, and
     const text = await scrape(`http://127.0.0.1:${server.port}/metrics`);
     expect(sample(text, 'paperboy_subscribers{status="active"}')).toBe(3);
     expect(sample(text, 'paperboy_ingest_runs_total{source="metrics-test",status="ok"}')).toBe(1);
+    // The container probe: answered without touching the database.
+    const health = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
     expect((await fetch(`http://127.0.0.1:${server.port}/`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${server.port}/metrics`, { method: 'POST' })).status).toBe(404);
   } finally {

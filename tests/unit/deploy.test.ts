@@ -88,7 +88,7 @@ describe('docker-compose.yml', () => {
     expect(configured.services.postgres?.environment?.POSTGRES_PASSWORD).toBe(vars.POSTGRES_PASSWORD);
   });
 
-  test('app runs HTTP and the scheduler; workers send, publish no port and serve /metrics to their probe', async () => {
+  test('app runs HTTP and the scheduler; workers send, publish no port, and their probe is /healthz on the metrics port', async () => {
     const { app, worker } = compose.services as Record<string, ComposeService>;
     expect(app?.command).toEqual(['start', '--no-worker']);
     expect(worker?.command).toEqual(['worker']);
@@ -100,7 +100,7 @@ describe('docker-compose.yml', () => {
       'CMD',
       'node',
       'scripts/healthcheck.js',
-      `http://127.0.0.1:${metricsPort}/metrics`,
+      `http://127.0.0.1:${metricsPort}/healthz`,
     ]);
     const appPort = String(loadConfig(serviceEnv(app ?? {})).port);
     expect((app?.ports ?? []).map((port) => parsePort(port).target)).toEqual([appPort]);
