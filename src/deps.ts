@@ -8,7 +8,8 @@ export interface Deps {
   db: PrismaClient;
   mailer: Mailer;
   log: Logger;
-  config: Pick<Config, 'secretKey' | 'publicUrl' | 'mailFrom'> & Partial<Pick<Config, 'ranking' | 'delivery'>>;
+  config: Pick<Config, 'secretKey' | 'publicUrl' | 'mailFrom'> &
+    Partial<Pick<Config, 'ranking' | 'delivery'>>;
   /** The current time; a parameter so tests can pin it. */
   now: () => Date;
 }
