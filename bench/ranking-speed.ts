@@ -4,15 +4,19 @@
  * same run is the same ranker with nothing shared between readers, so the ratio holds on a
  * noisy machine.
  * Prints one JSON line. Run: npm run bench:ranking-speed -- --readers 100000 --papers 500
+ * With `--verify N` it also ranks the first N readers with the plain reference ranker and exits
+ * non-zero unless every list (ids, order, explanations; scores within 1e-9) is the same.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { loadSamplePapers } from '../src/papers/sample.ts';
-import { indexPapers, type Preferences, rankPapers } from '../src/ranking/rank.ts';
+import { indexPapers, type Preferences, type RankedPaper, rankPapers } from '../src/ranking/rank.ts';
+import { rankPapersReference, sharedPreferences } from '../src/ranking/reference.ts';
 import { TOPICS } from '../src/topics/taxonomy.ts';
 
 function flag(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
   const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive whole number`);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
   return value;
 }
 
@@ -27,6 +31,7 @@ function random(seed: number) {
 
 const readers = flag('readers', 100_000);
 const paperCount = flag('papers', 500);
+const verify = Math.min(readers, flag('verify', 0));
 const rand = random(42);
 const now = new Date('2026-11-28T08:00:00Z');
 const sample = loadSamplePapers(now);
@@ -71,8 +76,39 @@ const index = indexPapers(papers, { now });
 const indexMs = performance.now() - started;
 started = performance.now();
 let selected = 0;
-for (let k = 0; k < readers; k++) selected += rankPapers(index, preferences(k)).length;
+const checked: [Preferences, RankedPaper[]][] = [];
+for (let k = 0; k < readers; k++) {
+  const prefs = preferences(k);
+  const ranked = rankPapers(index, prefs);
+  selected += ranked.length;
+  if (k < verify) checked.push([prefs, ranked]);
+}
 const rankMs = performance.now() - started;
+
+/** Readers (of the first `verify`) whose list differs from the reference ranker's. */
+function mismatches(): number {
+  const asShared = sharedPreferences();
+  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9;
+  let differing = 0;
+  for (const [k, [prefs, ranked]] of checked.entries()) {
+    const expected = rankPapersReference(index, asShared(prefs));
+    const same =
+      expected.length === ranked.length &&
+      expected.every(
+        (e, j) =>
+          e.paper.id === ranked[j]?.paper.id &&
+          isDeepStrictEqual(e.why, ranked[j]?.why) &&
+          close(e.score, ranked[j]?.score ?? Number.NaN) &&
+          close(e.relevance, ranked[j]?.relevance ?? Number.NaN) &&
+          close(e.trending, ranked[j]?.trending ?? Number.NaN),
+      );
+    if (!same && differing++ < 3)
+      console.error(
+        `reader ${k}: expected ${JSON.stringify(expected.map((e) => [e.paper.id, e.why]))}, got ${JSON.stringify(ranked.map((e) => [e.paper.id, e.why]))}`,
+      );
+  }
+  return differing;
+}
 
 // Baseline in the same run: the same ranker with nothing shared between readers (every
 // topic's and interest's scores recomputed for each reader), on the first few hundred readers.
@@ -85,6 +121,7 @@ for (let k = 0; k < baselineReaders; k++) {
   rankPapers(fresh, preferences(k));
 }
 const baselinePerReaderMs = (performance.now() - started) / baselineReaders;
+const differing = verify > 0 ? mismatches() : 0;
 
 console.log(
   JSON.stringify({
@@ -99,5 +136,7 @@ console.log(
     baselineNoSharingReadersPerSec: Math.round(1000 / baselinePerReaderMs),
     speedup: Number((baselinePerReaderMs / (rankMs / readers)).toFixed(1)),
     rssMb: Math.round((process.memoryUsage().rss - memoryBefore) / 1_048_576),
+    ...(verify > 0 ? { verified: verify, mismatches: differing } : {}),
   }),
 );
+if (differing > 0) process.exitCode = 1;

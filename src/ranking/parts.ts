@@ -7,9 +7,9 @@ import { contentTokens, countPhrase, tokenize } from './text.ts';
  * A part needs real evidence to match a paper: its terms must cover enough of it (the weights of
  * the distinct terms found, doubled in the title: one title term, or two abstract terms)…
  */
-const MIN_COVERAGE = 2;
+export const MIN_COVERAGE = 2;
 /** …and a fair share of the part's best score today, so weak matches never pad a digest. */
-const PART_FLOOR = 0.25;
+export const PART_FLOOR = 0.25;
 /** A free-text interest borrows a built-in topic's terms (at this weight) only when it clearly reads like it. */
 const THESAURUS_WEIGHT = 0.5;
 const THESAURUS_MIN_SCORE = 4;
@@ -88,6 +88,14 @@ export function topicsLike(text: string): RankingTopic[] {
   return TOPICS.filter((_topic, i) => (scores[i] ?? 0) >= THESAURUS_LEAD * best).slice(0, 2);
 }
 
+/** A free-text interest's own words, and the terms of the topics it reads like (before feedback). */
+export function interestSeed(text: string): QueryTerm[] {
+  const borrowed = topicsLike(text).flatMap((topic) =>
+    topicQuery(topic).map((term) => ({ ...term, weight: term.weight * THESAURUS_WEIGHT })),
+  );
+  return [...textQuery(text), ...borrowed];
+}
+
 /**
  * A free-text interest's part: its own words, widened by the topics it reads like and by
  * pseudo-relevance feedback, so a paraphrase still finds papers that use the field's words.
@@ -96,10 +104,7 @@ export function interestPart(source: PartSource, text: string): Part {
   const key = `text:${contentTokens(text).join(' ')}`;
   let part = source.parts.get(key);
   if (!part) {
-    const borrowed = topicsLike(text).flatMap((topic) =>
-      topicQuery(topic).map((term) => ({ ...term, weight: term.weight * THESAURUS_WEIGHT })),
-    );
-    const seed = [...textQuery(text), ...borrowed];
+    const seed = interestSeed(text);
     part = buildPart(source, 'interest', text, withFeedback(source.bm25, seed, source.bm25.score(seed)));
     source.parts.set(key, part);
   }

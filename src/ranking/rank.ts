@@ -52,7 +52,7 @@ const DEFAULTS = { trendingWeight: 0.3, diversity: 0.75 };
 /** Followed authors outrank any mix of relevance and trending (each at most 1). */
 const AUTHOR_BONUS = 10;
 /** Distinct topic-and-interest sets remembered per run (a bound on memory, not on correctness). */
-const SHARED_LIMIT = 50_000;
+export const SHARED_LIMIT = 50_000;
 /** Shared selections are made at least this long (the largest papers-per-email a reader can choose). */
 const MMR_SHARED_LIMIT = 25;
 
@@ -148,13 +148,18 @@ export function indexPapers(
   };
 }
 
-/** The reader-independent work for these topics and interests: matching papers, scored and sorted. */
-function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests: readonly string[]): Shared {
-  const texts = interests.filter((text) => text.trim());
-  const key = `${topics
+/** Readers with the same topics and (non-blank) interests, in any order, share one ranking under this key. */
+export function sharedKey(topics: readonly RankingTopic[], texts: readonly string[]): string {
+  return `${topics
     .map((t) => t.slug)
     .sort()
     .join(',')}\n${[...texts].sort().join('\n')}`;
+}
+
+/** The reader-independent work for these topics and interests: matching papers, scored and sorted. */
+function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests: readonly string[]): Shared {
+  const texts = interests.filter((text) => text.trim());
+  const key = sharedKey(topics, texts);
   const cached = index.shared.get(key);
   if (cached) return cached;
   const parts = [

@@ -1,0 +1,105 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { indexPapers, type Preferences, type RankedPaper, rankPapers } from '../../../src/ranking/rank.ts';
+import { rankPapersReference, sharedPreferences } from '../../../src/ranking/reference.ts';
+import { TOPICS } from '../../../src/topics/taxonomy.ts';
+import { paper } from '../../helpers/factories.ts';
+
+const NOW = new Date('2026-11-28T08:00:00Z');
+const topics = TOPICS.slice(0, 6);
+// Words the chosen topics look for, and words no topic does, so papers match some topics, several or none.
+const word = fc.constantFrom(
+  ...new Set(topics.flatMap((topic) => topic.queryTerms.flatMap((term) => term.split(/\s+/)))),
+  'model',
+  'data',
+  'results',
+  'benchmark',
+  'protein',
+  'Learning',
+  'learned',
+);
+const words = (min: number, max: number) =>
+  fc.array(word, { minLength: min, maxLength: max }).map((list) => list.join(' '));
+const names = ['Ada Lovelace', 'Bo Peng', 'Cy Young', 'Di Wu'];
+
+const arbPapers = fc
+  .array(
+    fc.record({
+      title: words(1, 6),
+      abstract: words(3, 30),
+      keywords: fc.array(words(1, 2), { maxLength: 2 }),
+      upvotes: fc.nat(200),
+      authors: fc.subarray(names),
+    }),
+    { minLength: 1, maxLength: 40 },
+  )
+  .map((list) => list.map((p, i) => paper({ id: `p${i}`, ...p, firstSeenAt: NOW })));
+
+const arbReader = fc.record({
+  // Shuffled, so readers with the same topics in another order share a ranking.
+  topics: fc.shuffledSubarray(topics as (typeof topics)[number][], { maxLength: 3 }),
+  interests: fc.array(words(1, 4), { maxLength: 2 }),
+  authors: fc.subarray([...names, 'bo peng ', 'Nobody']),
+  excludes: fc.array(word, { maxLength: 2 }),
+  limit: fc.integer({ min: 1, max: 25 }),
+  sent: fc.array(fc.nat(39), { maxLength: 4 }),
+});
+
+function same(actual: RankedPaper[], expected: RankedPaper[]): void {
+  expect(actual.map((r) => [r.paper.id, r.why])).toEqual(expected.map((r) => [r.paper.id, r.why]));
+  for (const [j, r] of actual.entries()) {
+    expect(r.score).toBeCloseTo(expected[j]?.score ?? Number.NaN, 9);
+    expect(r.relevance).toBeCloseTo(expected[j]?.relevance ?? Number.NaN, 9);
+    expect(r.trending).toBeCloseTo(expected[j]?.trending ?? Number.NaN, 9);
+  }
+}
+
+describe('the shared fast path', () => {
+  test('ranks every reader of a run as the plain reference ranker does', () => {
+    fc.assert(
+      fc.property(
+        arbPapers,
+        fc.array(arbReader, { minLength: 1, maxLength: 12 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (papers, readers, trendingWeight, diversity) => {
+          const index = indexPapers(papers, { now: NOW, trendingWeight, diversity });
+          const asShared = sharedPreferences();
+          for (const reader of readers) {
+            const prefs: Preferences = {
+              ...reader,
+              alreadySent: new Set(reader.sent.map((i) => `p${i}`)),
+            };
+            same(rankPapers(index, prefs), rankPapersReference(index, asShared(prefs)));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test('a ranking asked for again, with a larger limit or a filter, is the reference ranking', () => {
+    const papers = Array.from({ length: 60 }, (_, i) =>
+      paper({
+        id: `p${String(i).padStart(2, '0')}`,
+        title: `${topics[i % 6]?.queryTerms[i % 5]} for graphs ${i % 7 === 0 ? 'protein' : ''}`,
+        abstract: `${topics[(i + 1) % 6]?.queryTerms.join(' ')} model ${i}`,
+        upvotes: (i * 37) % 101,
+        authors: [names[i % 4] as string],
+        firstSeenAt: NOW,
+      }),
+    );
+    const index = indexPapers(papers, { now: NOW });
+    const asShared = sharedPreferences();
+    const base = { topics: topics.slice(0, 2), interests: [], authors: [], excludes: [] };
+    for (const prefs of [
+      { ...base, limit: 3 },
+      { ...base, limit: 25 },
+      { ...base, limit: 10, excludes: ['protein'] },
+      { ...base, limit: 10, authors: ['Cy Young'] },
+      { ...base, limit: 10, alreadySent: new Set(['p01', 'p02', 'p03']) },
+      { ...base, topics: [...base.topics].reverse(), limit: 12 },
+    ] satisfies Preferences[])
+      same(rankPapers(index, prefs), rankPapersReference(index, asShared(prefs)));
+  });
+});
