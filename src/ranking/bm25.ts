@@ -14,6 +14,20 @@ export interface QueryTerm {
   label: string;
 }
 
+/**
+ * Where a term (token or phrase) occurs, with what BM25 needs per document precomputed once per
+ * run, so scoring a query is one pass over its terms' documents with no look-ups.
+ */
+export interface TermPostings {
+  /** The documents containing the term, in order. */
+  docs: Int32Array;
+  /** Per document (parallel to `docs`): f·(k1 + 1) / (f + k1·(1 − b + b·length/avgLength)). */
+  saturation: Float64Array;
+  /** Per document (parallel to `docs`): 1 where the term is in the title. */
+  inTitle: Uint8Array;
+  idf: number;
+}
+
 const FIELD_WEIGHTS = { title: 3, keywords: 2, abstract: 1 } as const;
 const K1 = 1.2;
 const B = 0.75;
@@ -28,6 +42,9 @@ export class Bm25Index {
   /** token → the documents containing it, in order: queries touch only the documents that match. */
   private readonly postings = new Map<string, number[]>();
   private readonly phraseCache = new Map<string, { tf: Float64Array; df: number; docs: number[] }>();
+  private readonly postingsCache = new Map<string, TermPostings>();
+  /** Per document: the length normalisation k1·(1 − b + b·length/avgLength). */
+  private readonly norms: Float64Array;
 
   constructor(private readonly docs: readonly DocFields[]) {
     this.size = docs.length;
@@ -47,6 +64,7 @@ export class Bm25Index {
       return tf;
     });
     this.avgLength = this.lengths.reduce((sum, n) => sum + n, 0) / Math.max(1, docs.length);
+    this.norms = this.lengths.map((length) => K1 * (1 - B + (B * length) / this.avgLength));
   }
 
   /** BM25's inverse document frequency: rare tokens say more than common ones. */
@@ -72,11 +90,9 @@ export class Bm25Index {
 
   /** The documents that contain every token of `tokens` (a superset of those with the phrase). */
   private candidates(tokens: readonly string[]): number[] {
-    const lists = tokens.map((token) => this.postings.get(token) ?? []);
-    lists.sort((a, b) => a.length - b.length);
-    const [rarest = [], ...rest] = lists;
-    const others = rest.map((list) => new Set(list));
-    return rarest.filter((i) => others.every((set) => set.has(i)));
+    let rarest = tokens[0] ?? '';
+    for (const token of tokens) if ((this.df.get(token) ?? 0) < (this.df.get(rarest) ?? 0)) rarest = token;
+    return (this.postings.get(rarest) ?? []).filter((i) => tokens.every((token) => this.tf[i]?.has(token)));
   }
 
   private phrase(tokens: readonly string[]): { tf: Float64Array; df: number; docs: number[] } {
@@ -116,11 +132,41 @@ export class Bm25Index {
     return term.weight * this.idf(df) * ((f * (K1 + 1)) / (f + norm));
   }
 
-  /** The BM25 score of every document for `query`. */
+  /** Where a token or phrase occurs, with its per-document BM25 factors; built once per term. */
+  termPostings(term: readonly string[]): TermPostings {
+    const key = term.join(' ');
+    let found = this.postingsCache.get(key);
+    if (!found) {
+      const single = term.length === 1;
+      const phrase = single ? undefined : this.phrase(term);
+      const docs = Int32Array.from(this.matching(term));
+      const saturation = new Float64Array(docs.length);
+      const inTitle = new Uint8Array(docs.length);
+      docs.forEach((i, at) => {
+        const f = single ? (this.tf[i]?.get(term[0] ?? '') ?? 0) : (phrase?.tf[i] ?? 0);
+        saturation[at] = (f * (K1 + 1)) / (f + (this.norms[i] ?? 0));
+        inTitle[at] = countPhrase(this.docs[i]?.title ?? [], term) > 0 ? 1 : 0;
+      });
+      const df = single ? this.documentFrequency(term[0] ?? '') : (phrase?.df ?? 0);
+      found = { docs, saturation, inTitle, idf: this.idf(df) };
+      this.postingsCache.set(key, found);
+    }
+    return found;
+  }
+
+  /**
+   * The BM25 score of every document for `query`; the same sums, in the same order, as adding up
+   * `termScore` term by term.
+   */
   score(query: readonly QueryTerm[]): Float64Array {
     const scores = new Float64Array(this.size);
     for (const term of query) {
-      for (const i of this.matching(term.tokens)) scores[i] = (scores[i] ?? 0) + this.termScore(term, i);
+      const { docs, saturation, idf } = this.termPostings(term.tokens);
+      const weight = term.weight * idf;
+      for (let at = 0; at < docs.length; at++) {
+        const i = docs[at] as number;
+        scores[i] = (scores[i] as number) + weight * (saturation[at] as number);
+      }
     }
     return scores;
   }

@@ -1,7 +1,7 @@
 import { TOPICS } from '../topics/taxonomy.ts';
 import { Bm25Index, type DocFields, type QueryTerm } from './bm25.ts';
 import { type RankingTopic, textQuery, topicQuery, withFeedback } from './query.ts';
-import { contentTokens, countPhrase, tokenize } from './text.ts';
+import { contentTokens, tokenize } from './text.ts';
 
 /**
  * A part needs real evidence to match a paper: its terms must cover enough of it (the weights of
@@ -35,24 +35,22 @@ export interface PartSource {
   parts: Map<string, Part>;
 }
 
-function coverage(source: PartSource, query: readonly QueryTerm[], i: number): number {
-  const doc = source.docs[i];
-  if (!doc) return 0;
-  let covered = 0;
-  for (const term of query) {
-    if (source.bm25.frequency(term.tokens, i) === 0) continue;
-    covered += term.weight * (countPhrase(doc.title, term.tokens) > 0 ? 2 : 1);
-  }
-  return covered;
-}
-
 function buildPart(source: PartSource, kind: Part['kind'], label: string, query: QueryTerm[]): Part {
   const scores = source.bm25.score(query);
+  // Each paper's coverage: the weights of the query terms it contains, doubled for the title.
+  const coverage = new Float64Array(scores.length);
+  for (const term of query) {
+    const { docs, inTitle } = source.bm25.termPostings(term.tokens);
+    for (let at = 0; at < docs.length; at++) {
+      const i = docs[at] as number;
+      coverage[i] = (coverage[i] as number) + term.weight * (inTitle[at] ? 2 : 1);
+    }
+  }
   const best = Math.max(0, ...scores);
   const strength = new Float64Array(scores.length);
   const matches: number[] = [];
   scores.forEach((score, i) => {
-    if (score <= 0 || score < PART_FLOOR * best || coverage(source, query, i) < MIN_COVERAGE) return;
+    if (score <= 0 || score < PART_FLOOR * best || (coverage[i] as number) < MIN_COVERAGE) return;
     strength[i] = score / best;
     matches.push(i);
   });
