@@ -75,6 +75,8 @@ export class SmtpSink {
         });
       },
     });
+    // A client that dies mid-message (a killed worker) resets its connection: expected, not a failure.
+    server.on('error', () => {});
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', () => resolve()));
     sink = new SmtpSink(server, (server.server.address() as AddressInfo).port);
     return sink;
