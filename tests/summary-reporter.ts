@@ -2,11 +2,12 @@
 import type { Reporter, TestModule } from 'vitest/node';
 
 /**
- * Ends the run with one plain line, "N passed, N failed, N skipped", that tools reading the
- * output (CI included) can count without knowing Vitest's own format.
+ * Ends the run with one plain line, "N passed, N failed, N skipped" (and ", N unhandled errors"
+ * when there were any), that tools reading the output (CI included) can count without knowing
+ * Vitest's own format.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown> = []): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
     for (const module of testModules) {
       for (const test of module.children.allTests()) {
@@ -17,6 +18,8 @@ export default class SummaryReporter implements Reporter {
       }
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) counts.failed++;
     }
-    console.log(`\n${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+    // An error outside any test fails the run too; the line must not read as all green.
+    const unhandled = unhandledErrors.length > 0 ? `, ${unhandledErrors.length} unhandled errors` : '';
+    console.log(`\n${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${unhandled}`);
   }
 }
