@@ -75,6 +75,7 @@ let started = performance.now();
 const index = indexPapers(papers, { now });
 const indexMs = performance.now() - started;
 started = performance.now();
+const cpuBefore = process.cpuUsage();
 let selected = 0;
 const checked: [Preferences, RankedPaper[]][] = [];
 for (let k = 0; k < readers; k++) {
@@ -84,6 +85,7 @@ for (let k = 0; k < readers; k++) {
   if (k < verify) checked.push([prefs, ranked]);
 }
 const rankMs = performance.now() - started;
+const rankCpu = process.cpuUsage(cpuBefore);
 
 /** Readers (of the first `verify`) whose list differs from the reference ranker's. */
 function mismatches(): number {
@@ -129,6 +131,8 @@ console.log(
     papers: paperCount,
     indexMs: Math.round(indexMs),
     rankMs: Math.round(rankMs),
+    /** CPU time of the ranking (all threads, GC included): steadier than rankMs on a shared machine. */
+    rankCpuMs: Math.round((rankCpu.user + rankCpu.system) / 1000),
     readersPerSec: Math.round(readers / (rankMs / 1000)),
     avgSelected: Number((selected / readers).toFixed(2)),
     distinctTopicInterestSets: index.shared.size,

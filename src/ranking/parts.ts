@@ -17,6 +17,8 @@ const THESAURUS_LEAD = 0.85;
 
 /** One thing a reader asked for (a topic or an interest), scored against the day's papers once per run. */
 export interface Part {
+  /** Unique in the process, so explanations can be cached by the parts a paper matches. */
+  id: number;
   kind: 'topic' | 'interest';
   label: string;
   query: QueryTerm[];
@@ -33,7 +35,17 @@ export interface PartSource {
   bm25: Bm25Index;
   docs: readonly DocFields[];
   parts: Map<string, Part>;
+  /** Paper and the ids of the parts it matches → its explanation (see `explanationOf`). */
+  explanations: Map<string, Explanation>;
 }
+
+/** Why a paper matches a reader's parts: the topics among them, and the terms that did most. */
+export interface Explanation {
+  topics: readonly string[];
+  terms: readonly string[];
+}
+
+let nextPartId = 0;
 
 function buildPart(source: PartSource, kind: Part['kind'], label: string, query: QueryTerm[]): Part {
   const scores = source.bm25.score(query);
@@ -54,7 +66,7 @@ function buildPart(source: PartSource, kind: Part['kind'], label: string, query:
     strength[i] = score / best;
     matches.push(i);
   });
-  return { kind, label, query, strength, matches, contributions: new Map() };
+  return { id: nextPartId++, kind, label, query, strength, matches, contributions: new Map() };
 }
 
 /** A built-in topic's part, built once per run. */
@@ -141,4 +153,26 @@ export function matchedTerms(source: PartSource, parts: readonly Part[], i: numb
     .sort(byScoreThenLabel)
     .slice(0, 3)
     .map(([label]) => label);
+}
+
+/**
+ * Paper `i`'s explanation for `parts` (in the reader's order): the labels of the topics it
+ * matches and `matchedTerms`. It depends only on which parts match it, so it is made once per
+ * paper and sequence of matching parts, and shared (frozen) by every reader and set that has it.
+ */
+export function explanationOf(source: PartSource, parts: readonly Part[], i: number): Explanation {
+  let key = `${i}`;
+  for (const part of parts) if ((part.strength[i] as number) > 0) key += `,${part.id}`;
+  let found = source.explanations.get(key);
+  if (!found) {
+    const topics = parts
+      .filter((part) => part.kind === 'topic' && (part.strength[i] as number) > 0)
+      .map((part) => part.label);
+    found = Object.freeze({
+      topics: Object.freeze(topics),
+      terms: Object.freeze(matchedTerms(source, parts, i)),
+    });
+    source.explanations.set(key, found);
+  }
+  return found;
 }

@@ -1,7 +1,7 @@
 import type { Paper } from '../papers/paper.ts';
 import { Bm25Index, type DocFields } from './bm25.ts';
 import { reachable, Similarity, selectDiverse } from './diversity.ts';
-import { interestPart, matchedTerms, type Part, topicPart } from './parts.ts';
+import { type Explanation, explanationOf, interestPart, type Part, topicPart } from './parts.ts';
 import type { RankingTopic } from './query.ts';
 import { tokenize } from './text.ts';
 import { type TrendingInput, trendingSignal } from './trending.ts';
@@ -56,20 +56,20 @@ export const SHARED_LIMIT = 50_000;
 /** Shared selections are made at least this long (the largest papers-per-email a reader can choose). */
 const MMR_SHARED_LIMIT = 25;
 
-interface Scored {
-  i: number;
-  relevance: number;
-  trending: number;
-  score: number;
-}
-
-/** What readers with the same topics and interests share: parts, sorted scores, explanations. */
+/**
+ * What readers with the same topics and interests share: their parts, and the papers those match
+ * (the candidates) best first, as parallel arrays.
+ */
 interface Shared {
   parts: Part[];
-  scored: Scored[];
-  terms: Map<number, string[]>;
-  /** The MMR selection of the unfiltered candidates, made at `selectionLimit`. */
-  selection?: Scored[];
+  /** Candidate k is paper `papers[k]`, with `scores[k]` and `relevance[k]`; best score first, ties by id. */
+  papers: Int32Array;
+  scores: Float64Array;
+  relevance: Float64Array;
+  /** Candidate k's ranked entry for a reader who follows none of its authors, made on first use. */
+  entries: (RankedPaper | undefined)[];
+  /** The MMR selection (candidates k) of the unfiltered candidates, made at `selectionLimit`. */
+  selection?: Int32Array;
   selectionLimit: number;
 }
 
@@ -91,6 +91,12 @@ export interface PaperIndex {
   idRank: Int32Array;
   /** Zeroed working space of one number per paper, reused by every reader. */
   scratch: Float64Array;
+  /** Working space of one number per paper (a candidate's score while sorting). */
+  work: Float64Array;
+  /** See `explanationOf`. */
+  explanations: Map<string, Explanation>;
+  /** An excluded word or phrase as a reader wrote it → 1 for each paper containing it (null: no words in it). */
+  excluded: Map<string, Uint8Array | null>;
 }
 
 /** Each paper's position in id order, so ties break by id with a number comparison. */
@@ -145,6 +151,9 @@ export function indexPapers(
     similarity: new Similarity(bm25, papers.length),
     idRank,
     scratch: new Float64Array(papers.length),
+    work: new Float64Array(papers.length),
+    explanations: new Map(),
+    excluded: new Map(),
   };
 }
 
@@ -167,32 +176,147 @@ function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests
     ...texts.map((text) => interestPart(index, text)),
   ];
   // Sum the parts' shares in a scratch array, touching only papers some part matches.
-  const { scratch } = index;
+  const { scratch, work, trending, idRank } = index;
   const touched: number[] = [];
-  for (const part of parts) {
-    for (const i of part.matches) {
-      if (scratch[i] === 0) touched.push(i);
-      scratch[i] = (scratch[i] ?? 0) + (part.strength[i] ?? 0);
+  for (const { matches, strength } of parts) {
+    for (const i of matches) {
+      const sum = scratch[i] as number;
+      if (sum === 0) touched.push(i);
+      scratch[i] = sum + (strength[i] as number);
     }
   }
   let best = 0;
-  for (const i of touched) best = Math.max(best, scratch[i] ?? 0);
+  for (const i of touched) best = Math.max(best, scratch[i] as number);
   const w = index.options.trendingWeight;
-  const scored: Scored[] = touched.map((i) => {
-    const relevance = (scratch[i] ?? 0) / (best || 1);
+  // Relevance goes to `scratch`, the score to `work`, until the candidates are sorted.
+  for (const i of touched) {
+    const relevance = (scratch[i] as number) / (best || 1);
+    scratch[i] = relevance;
+    work[i] = (1 - w) * relevance + w * (trending[i] as number);
+  }
+  const order = byScore(touched, work, idRank);
+  const count = order.length;
+  const shared: Shared = {
+    parts,
+    papers: order,
+    scores: new Float64Array(count),
+    relevance: new Float64Array(count),
+    entries: [],
+    selectionLimit: 0,
+  };
+  for (let k = 0; k < count; k++) {
+    const i = order[k] as number;
+    shared.scores[k] = work[i] as number;
+    shared.relevance[k] = scratch[i] as number;
     scratch[i] = 0;
-    const trending = index.trending[i] ?? 0;
-    return { i, relevance, trending, score: (1 - w) * relevance + w * trending };
-  });
-  scored.sort((a, b) => b.score - a.score || (index.idRank[a.i] ?? 0) - (index.idRank[b.i] ?? 0));
-  const shared: Shared = { parts, scored, terms: new Map<number, string[]>(), selectionLimit: 0 };
+  }
   if (index.shared.size < SHARED_LIMIT) index.shared.set(key, shared);
   return shared;
 }
 
-/** Whether paper `i` contains any of the excluded words or phrases. */
-function isExcluded(index: PaperIndex, excludes: readonly (readonly string[])[], i: number): boolean {
-  return excludes.some((phrase) => index.bm25.frequency(phrase, i) > 0);
+/**
+ * `papers` best `score` first, ties by id. The scores are sorted as numbers (natively, no
+ * comparator) and each paper finds its place by binary search; only papers with equal scores,
+ * rare, need a comparator. A comparator sort of every set's candidates was ranking's hottest line.
+ */
+function byScore(papers: readonly number[], score: Float64Array, idRank: Int32Array): Int32Array {
+  const count = papers.length;
+  const sorted = new Float64Array(count);
+  for (let k = 0; k < count; k++) sorted[k] = score[papers[k] as number] as number;
+  sorted.sort();
+  /** How many of the scores are at most s (so `count − atMost(s)` are better than s). */
+  const atMost = (s: number) => {
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid] as number) <= s) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const order = new Int32Array(count);
+  const ties: number[] = [];
+  for (const i of papers) {
+    const s = score[i] as number;
+    const upTo = atMost(s);
+    if (upTo >= 2 && sorted[upTo - 2] === s) ties.push(i);
+    else order[count - upTo] = i;
+  }
+  if (ties.length > 0) {
+    ties.sort(
+      (a, b) => (score[b] as number) - (score[a] as number) || (idRank[a] as number) - (idRank[b] as number),
+    );
+    let offset = 0;
+    ties.forEach((i, t) => {
+      const s = score[i] as number;
+      offset = t > 0 && score[ties[t - 1] as number] === s ? offset + 1 : 0;
+      order[count - atMost(s) + offset] = i;
+    });
+  }
+  return order;
+}
+
+/** 1 for each paper containing the excluded word or phrase; null when it has no words. Made once per run and text. */
+function excludedBy(index: PaperIndex, text: string): Uint8Array | null {
+  let mask = index.excluded.get(text);
+  if (mask === undefined) {
+    const phrase = tokenize(text);
+    mask = null;
+    if (phrase.length > 0) {
+      mask = new Uint8Array(index.papers.length);
+      for (const i of index.bm25.matching(phrase)) mask[i] = 1;
+    }
+    index.excluded.set(text, mask);
+  }
+  return mask;
+}
+
+/** The papers a reader must not get: containing an excluded word, or already sent. */
+function filterOf(index: PaperIndex, prefs: Preferences): ((i: number) => boolean) | null {
+  const masks = prefs.excludes.map((text) => excludedBy(index, text)).filter((mask) => mask !== null);
+  const sent = prefs.alreadySent;
+  if (masks.length === 0 && !sent?.size) return null;
+  return (i) => (sent?.has(index.papers[i]?.id ?? '') ?? false) || masks.some((mask) => mask[i] === 1);
+}
+
+/** Candidate k's entry for a reader who follows none of its authors; shared (frozen) by every such reader. */
+function entryOf(index: PaperIndex, shared: Shared, k: number): RankedPaper {
+  let entry = shared.entries[k];
+  if (!entry) {
+    const i = shared.papers[k] as number;
+    const { topics, terms } = explanationOf(index, shared.parts, i);
+    entry = Object.freeze({
+      paper: index.papers[i] as Paper,
+      score: shared.scores[k] as number,
+      relevance: shared.relevance[k] as number,
+      trending: index.trending[i] as number,
+      why: Object.freeze({
+        topics: topics as string[],
+        terms: terms as string[],
+        authors: NO_AUTHORS,
+        trendingRank: index.trendingRank[i] ?? null,
+      }),
+    });
+    shared.entries[k] = entry;
+  }
+  return entry;
+}
+
+const NO_AUTHORS: string[] = Object.freeze([]) as unknown as string[];
+
+/** Working space for a filtered reader's candidates (paper, score, and candidate k or −1 for a followed author's). */
+let poolPapers = new Int32Array(64);
+let poolScores = new Float64Array(64);
+let poolFrom = new Int32Array(64);
+let chosen = new Int32Array(64);
+
+function ensurePool(size: number): void {
+  if (poolPapers.length >= size) return;
+  poolPapers = new Int32Array(size * 2);
+  poolScores = new Float64Array(size * 2);
+  poolFrom = new Int32Array(size * 2);
+  chosen = new Int32Array(size * 2);
 }
 
 /**
@@ -201,75 +325,122 @@ function isExcluded(index: PaperIndex, excludes: readonly (readonly string[])[],
  * the reader's best paper is 1; the score is (1 − w)·relevance + w·trending; maximal marginal
  * relevance then fills `limit` slots so near-identical papers do not crowd the digest. Followed
  * authors' papers come first; excluded words and papers already sent never appear.
- * Deterministic: ties break by paper id.
+ * Deterministic: ties break by paper id. Readers with the same topics and interests share the
+ * work, and the entries of papers they get without a followed author: treat results as read-only.
  */
 export function rankPapers(index: PaperIndex, prefs: Preferences): RankedPaper[] {
   const shared = sharedFor(index, prefs.topics, prefs.interests);
-  const excludes = prefs.excludes.map(tokenize).filter((phrase) => phrase.length > 0);
-  const keep = (i: number) =>
-    !prefs.alreadySent?.has(index.papers[i]?.id ?? '') && !isExcluded(index, excludes, i);
-  const authorsOf = new Map<number, string[]>();
+  const dropped = filterOf(index, prefs);
+  let authorsOf: Map<number, string[]> | undefined;
   for (const author of prefs.authors) {
-    for (const i of index.byAuthor.get(author.trim().toLowerCase()) ?? [])
+    for (const i of index.byAuthor.get(author.trim().toLowerCase()) ?? []) {
+      authorsOf ??= new Map();
       authorsOf.set(i, [...(authorsOf.get(i) ?? []), author]);
+    }
   }
-  const pool: Scored[] = [...authorsOf.keys()]
-    .filter(keep)
-    .map((i) => {
-      const base = shared.scored.find((c) => c.i === i) ?? {
-        i,
-        relevance: 0,
-        trending: index.trending[i] ?? 0,
-        score: 0,
-      };
-      return { ...base, score: base.score + AUTHOR_BONUS };
-    })
-    .sort((a, b) => b.score - a.score || (index.idRank[a.i] ?? 0) - (index.idRank[b.i] ?? 0));
-  const wanted = pool.length + reachable(prefs.limit);
-  let filtered = pool.length > 0;
-  for (const c of shared.scored) {
-    if (pool.length >= wanted) break;
-    if (!authorsOf.has(c.i) && keep(c.i)) pool.push(c);
-    else filtered = true;
+  const followed = authorsOf ? followedCandidates(index, shared, authorsOf, dropped) : [];
+  const limit = prefs.limit;
+  const wanted = followed.length + reachable(limit);
+  ensurePool(wanted);
+  // The reader's candidates: followed authors' papers first, then the shared candidates they keep.
+  let size = 0;
+  for (const f of followed) {
+    poolPapers[size] = f.i;
+    poolScores[size] = f.score;
+    poolFrom[size++] = -1;
   }
+  let filtered = size > 0;
+  const { papers, scores } = shared;
+  for (let k = 0; k < papers.length && size < wanted; k++) {
+    const i = papers[k] as number;
+    if (authorsOf?.has(i) || dropped?.(i)) {
+      filtered = true;
+      continue;
+    }
+    poolPapers[size] = i;
+    poolScores[size] = scores[k] as number;
+    poolFrom[size++] = k;
+  }
+  const { similarity } = index;
+  const λ = index.options.diversity;
   // Greedy MMR picks the same first k whatever the limit, so readers whose candidates were not
   // filtered share one selection, made once at the largest limit asked for.
-  let selection: Scored[];
-  if (filtered) selection = selectDiverse(index.similarity, pool, prefs.limit, index.options.diversity);
-  else {
-    if (!shared.selection || (shared.selection.length < prefs.limit && shared.selectionLimit < prefs.limit)) {
-      const limit = Math.max(prefs.limit, MMR_SHARED_LIMIT);
-      shared.selection = selectDiverse(
-        index.similarity,
-        shared.scored.slice(0, reachable(limit)),
-        limit,
-        index.options.diversity,
+  if (!filtered) {
+    let selection = shared.selection;
+    if (!selection || (selection.length < limit && shared.selectionLimit < limit)) {
+      const at = Math.max(limit, MMR_SHARED_LIMIT);
+      const made = new Int32Array(at);
+      const count = selectDiverse(
+        similarity,
+        papers,
+        scores,
+        Math.min(papers.length, reachable(at)),
+        at,
+        λ,
+        made,
       );
-      shared.selectionLimit = limit;
+      selection = made.slice(0, count);
+      shared.selection = selection;
+      shared.selectionLimit = at;
     }
-    selection = shared.selection.slice(0, prefs.limit);
+    const out: RankedPaper[] = new Array(Math.min(limit, selection.length));
+    for (let j = 0; j < out.length; j++) out[j] = entryOf(index, shared, selection[j] as number);
+    return out;
   }
-  return selection.map((c) => {
-    let terms = shared.terms.get(c.i);
-    if (!terms) {
-      terms = matchedTerms(index, shared.parts, c.i);
-      shared.terms.set(c.i, terms);
-    }
-    return {
-      paper: index.papers[c.i] as Paper,
-      score: c.score,
-      relevance: c.relevance,
-      trending: c.trending,
-      why: {
-        topics: shared.parts
-          .filter((part) => part.kind === 'topic' && (part.strength[c.i] ?? 0) > 0)
-          .map((part) => part.label),
-        terms,
-        authors: authorsOf.get(c.i) ?? [],
-        trendingRank: index.trendingRank[c.i] ?? null,
-      },
-    };
-  });
+  const count = selectDiverse(similarity, poolPapers, poolScores, size, limit, λ, chosen);
+  const out: RankedPaper[] = new Array(count);
+  for (let j = 0; j < count; j++) {
+    const c = chosen[j] as number;
+    const k = poolFrom[c] as number;
+    out[j] =
+      k >= 0 ? entryOf(index, shared, k) : followedEntry(index, shared, followed[c] as Followed, authorsOf);
+  }
+  return out;
+}
+
+/** A followed author's paper among a reader's candidates: its place in the shared list (−1: none). */
+interface Followed {
+  i: number;
+  k: number;
+  score: number;
+}
+
+/** The reader's followed authors' papers they may get, best first, each scored with the author bonus. */
+function followedCandidates(
+  index: PaperIndex,
+  shared: Shared,
+  authorsOf: Map<number, string[]>,
+  dropped: ((i: number) => boolean) | null,
+): Followed[] {
+  const followed: Followed[] = [];
+  for (const i of authorsOf.keys()) {
+    if (dropped?.(i)) continue;
+    const k = shared.papers.indexOf(i);
+    followed.push({ i, k, score: (k >= 0 ? (shared.scores[k] as number) : 0) + AUTHOR_BONUS });
+  }
+  const { idRank } = index;
+  return followed.sort((a, b) => b.score - a.score || (idRank[a.i] as number) - (idRank[b.i] as number));
+}
+
+function followedEntry(
+  index: PaperIndex,
+  shared: Shared,
+  f: Followed,
+  authorsOf: Map<number, string[]> | undefined,
+): RankedPaper {
+  const { topics, terms } = explanationOf(index, shared.parts, f.i);
+  return {
+    paper: index.papers[f.i] as Paper,
+    score: f.score,
+    relevance: f.k >= 0 ? (shared.relevance[f.k] as number) : 0,
+    trending: index.trending[f.i] as number,
+    why: {
+      topics: topics as string[],
+      terms: terms as string[],
+      authors: authorsOf?.get(f.i) ?? [],
+      trendingRank: index.trendingRank[f.i] ?? null,
+    },
+  };
 }
 
 /**
@@ -277,13 +448,10 @@ export function rankPapers(index: PaperIndex, prefs: Preferences): RankedPaper[]
  * excluded, labelled as such. Empty when no paper has signals.
  */
 export function trendingFallback(index: PaperIndex, prefs: Preferences): RankedPaper[] {
-  const excludes = prefs.excludes.map(tokenize).filter((phrase) => phrase.length > 0);
+  const dropped = filterOf(index, prefs);
   return index.papers
     .map((paper, i) => ({ paper, i, rank: index.trendingRank[i] ?? null }))
-    .filter(
-      ({ paper, i, rank }) =>
-        rank !== null && !prefs.alreadySent?.has(paper.id) && !isExcluded(index, excludes, i),
-    )
+    .filter(({ i, rank }) => rank !== null && !dropped?.(i))
     .sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0))
     .slice(0, prefs.limit)
     .map(({ paper, i, rank }) => ({

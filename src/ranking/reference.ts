@@ -6,13 +6,14 @@
  */
 import type { Paper } from '../papers/paper.ts';
 import type { Bm25Index, QueryTerm } from './bm25.ts';
-import { reachable, selectDiverse } from './diversity.ts';
+import { reachable, type Similarity } from './diversity.ts';
 import { interestSeed, MIN_COVERAGE, PART_FLOOR } from './parts.ts';
 import { topicQuery, withFeedback } from './query.ts';
 import { type PaperIndex, type Preferences, type RankedPaper, SHARED_LIMIT, sharedKey } from './rank.ts';
 import { contentTokens, countPhrase, tokenize } from './text.ts';
 
 const AUTHOR_BONUS = 10;
+const MMR_WINDOW = 5;
 
 interface ReferencePart {
   kind: 'topic' | 'interest';
@@ -71,6 +72,27 @@ function terms(index: PaperIndex, parts: readonly ReferencePart[], i: number): s
     .sort(byScoreThenLabel)
     .slice(0, 3)
     .map(([label]) => label);
+}
+
+/** Maximal marginal relevance over `pool` (sorted by score), as diversity.ts defines it. */
+function selectDiverse<T extends { i: number; score: number }>(
+  similarity: Similarity,
+  pool: readonly T[],
+  limit: number,
+  λ: number,
+): T[] {
+  const chosen: T[] = [];
+  const left = pool.slice();
+  const value = (c: T) =>
+    λ * c.score - (1 - λ) * Math.max(0, ...chosen.map((other) => similarity.between(c.i, other.i)));
+  while (chosen.length < limit && left.length > 0) {
+    const window = left.slice(0, MMR_WINDOW + chosen.length);
+    let bestAt = 0;
+    // The first of equally good candidates wins.
+    for (const [k, c] of window.entries()) if (value(c) > value(window[bestAt] as T)) bestAt = k;
+    chosen.push(...left.splice(bestAt, 1));
+  }
+  return chosen;
 }
 
 /** `rankPapers` for one reader, computed from scratch (see rank.ts for the formula). */

@@ -78,6 +78,32 @@ describe('the shared fast path', () => {
     );
   });
 
+  test('papers with equal scores rank by id, as in the reference', () => {
+    // Identical papers score the same; ids out of order so the tie-break is visible.
+    const papers = ['p7', 'p2', 'p9', 'p1', 'p5', 'p3'].map((id, n) =>
+      paper({
+        id,
+        title: 'Graph neural networks for message passing',
+        abstract: 'A GNN with message passing on graphs.',
+        upvotes: n % 2 === 0 ? 10 : 0,
+        firstSeenAt: NOW,
+      }),
+    );
+    const prefs: Preferences = {
+      topics: TOPICS.filter((t) => t.slug === 'graph-neural-networks'),
+      interests: [],
+      authors: [],
+      excludes: [],
+      limit: 6,
+    };
+    for (const trendingWeight of [0, 0.3]) {
+      const index = indexPapers(papers, { now: NOW, trendingWeight, diversity: 1 });
+      same(rankPapers(index, prefs), rankPapersReference(index, prefs));
+    }
+    const flat = indexPapers(papers, { now: NOW, trendingWeight: 0, diversity: 1 });
+    expect(rankPapers(flat, prefs).map((r) => r.paper.id)).toEqual(['p1', 'p2', 'p3', 'p5', 'p7', 'p9']);
+  });
+
   test('a ranking asked for again, with a larger limit or a filter, is the reference ranking', () => {
     const papers = Array.from({ length: 60 }, (_, i) =>
       paper({
