@@ -68,75 +68,110 @@ function unitVector(bm25: Bm25Index, i: number, termIds: Map<string, number>): S
 /** How many of the best remaining candidates MMR weighs for each slot. */
 const MMR_WINDOW = 5;
 
-/** Working space for `selectDiverse`, grown as needed and reused by every call. */
-let left = new Int32Array(64);
-let redundancy = new Float64Array(64);
-let compared = new Int32Array(64);
-
 /**
- * Maximal marginal relevance: each slot goes to the candidate with the best λ·score −
- * (1 − λ)·(greatest similarity to a paper already chosen), among the best 5 + (slots filled)
- * remaining ones; the first of equally good candidates wins. Candidate k is paper `papers[k]`
- * with `scores[k]`, sorted by score. Writes the chosen candidates (k) in order to `chosen` and
- * returns how many there are (at most `limit`).
+ * Maximal marginal relevance over candidates sorted by score (candidate k is paper `papers[k]`
+ * with `scores[k]`): each slot goes to the candidate with the best λ·score − (1 − λ)·(greatest
+ * similarity to a paper already chosen), among the best 5 + (slots filled) remaining ones; the
+ * first of equally good candidates wins.
+ *
+ * Made slot by slot and resumable: greedy MMR picks the same first slots whatever the limit, so
+ * readers who share candidates share one selection, filled as far as the largest limit asked for.
  */
-export function selectDiverse(
-  similarity: Similarity,
-  papers: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  count: number,
-  limit: number,
-  λ: number,
-  chosen: Int32Array,
-): number {
-  if (left.length < count) {
-    left = new Int32Array(count * 2);
-    redundancy = new Float64Array(count * 2);
-    compared = new Int32Array(count * 2);
+export class DiverseSelection {
+  /** The chosen candidates (k), best first; `filled` of them. */
+  chosen = new Int32Array(MMR_WINDOW);
+  filled = 0;
+  private papers: ArrayLike<number> = [];
+  private scores: ArrayLike<number> = [];
+  private count = 0;
+  /** Candidates that joined so far: left[0, remaining) are those not chosen, in order, each with its greatest similarity to the chosen papers it was compared with (compared[at] of them). */
+  private joined = 0;
+  private remaining = 0;
+  private left = new Int32Array(MMR_WINDOW);
+  private redundancy = new Float64Array(MMR_WINDOW);
+  private compared = new Int32Array(MMR_WINDOW);
+
+  constructor(
+    private readonly similarity: Similarity,
+    private readonly λ: number,
+  ) {}
+
+  /** Starts a selection over the first `count` candidates (reusing the working space). */
+  reset(papers: ArrayLike<number>, scores: ArrayLike<number>, count: number): this {
+    this.papers = papers;
+    this.scores = scores;
+    this.count = count;
+    this.filled = 0;
+    this.joined = 0;
+    this.remaining = 0;
+    return this;
   }
-  // left[0, remaining) are the candidates not chosen yet, in order, each with its greatest
-  // similarity to the chosen papers it has been compared with so far: a candidate is compared
-  // with each chosen paper once, however many slots it waits.
-  for (let k = 0; k < count; k++) {
-    left[k] = k;
-    redundancy[k] = 0;
-    compared[k] = 0;
-  }
-  let remaining = count;
-  let filled = 0;
-  const slots = Math.min(limit, count, chosen.length);
-  while (filled < slots) {
-    const window = Math.min(remaining, MMR_WINDOW + filled);
-    let bestAt = 0;
-    let bestValue = Number.NEGATIVE_INFINITY;
-    for (let at = 0; at < window; at++) {
-      const k = left[at] as number;
-      const score = scores[k] as number;
-      // Redundancy only grows as it is compared with more chosen papers, so a value from a stale
-      // redundancy is an upper bound: a candidate whose bound cannot beat the best so far is
-      // left uncompared for now (the choice is the same; the comparisons are not wasted).
-      if (!(λ * score - (1 - λ) * (redundancy[at] as number) > bestValue)) continue;
-      const paper = papers[k] as number;
-      let r = redundancy[at] as number;
-      for (let j = compared[at] as number; j < filled; j++) {
-        const s = similarity.between(papers[chosen[j] as number] as number, paper);
-        if (s > r) r = s;
-      }
-      redundancy[at] = r;
-      compared[at] = filled;
-      const value = λ * score - (1 - λ) * r;
-      if (value > bestValue) {
-        bestValue = value;
-        bestAt = at;
-      }
+
+  /** Fills the selection up to `limit` slots (fewer when candidates run out). */
+  fill(limit: number): void {
+    const slots = Math.min(limit, this.count);
+    if (this.filled >= slots) return;
+    // No window of the first `slots` picks reaches past candidate reachable(slots), so only those
+    // need to have joined; later ones rank below all of them and join at the end of `left`.
+    const reach = Math.min(this.count, reachable(slots));
+    if (reach > this.left.length) this.grow(Math.max(reach, 2 * this.left.length));
+    const { left, redundancy, compared, chosen, papers, scores, similarity, λ } = this;
+    for (let k = this.joined; k < reach; k++) {
+      left[this.remaining] = k;
+      redundancy[this.remaining] = 0;
+      compared[this.remaining++] = 0;
     }
-    chosen[filled++] = left[bestAt] as number;
-    left.copyWithin(bestAt, bestAt + 1, remaining);
-    redundancy.copyWithin(bestAt, bestAt + 1, remaining);
-    compared.copyWithin(bestAt, bestAt + 1, remaining);
-    remaining--;
+    this.joined = Math.max(this.joined, reach);
+    let { filled, remaining } = this;
+    while (filled < slots) {
+      const window = Math.min(remaining, MMR_WINDOW + filled);
+      let bestAt = 0;
+      let bestValue = Number.NEGATIVE_INFINITY;
+      for (let at = 0; at < window; at++) {
+        const k = left[at] as number;
+        const score = scores[k] as number;
+        // Redundancy only grows as it is compared with more chosen papers, so a value from a stale
+        // redundancy is an upper bound: a candidate whose bound cannot beat the best so far is
+        // left uncompared for now (the choice is the same; the comparisons are not wasted).
+        if (!(λ * score - (1 - λ) * (redundancy[at] as number) > bestValue)) continue;
+        const paper = papers[k] as number;
+        let r = redundancy[at] as number;
+        for (let j = compared[at] as number; j < filled; j++) {
+          const s = similarity.between(papers[chosen[j] as number] as number, paper);
+          if (s > r) r = s;
+        }
+        redundancy[at] = r;
+        compared[at] = filled;
+        const value = λ * score - (1 - λ) * r;
+        if (value > bestValue) {
+          bestValue = value;
+          bestAt = at;
+        }
+      }
+      chosen[filled++] = left[bestAt] as number;
+      left.copyWithin(bestAt, bestAt + 1, remaining);
+      redundancy.copyWithin(bestAt, bestAt + 1, remaining);
+      compared.copyWithin(bestAt, bestAt + 1, remaining);
+      remaining--;
+    }
+    this.filled = filled;
+    this.remaining = remaining;
   }
-  return filled;
+
+  /** All four arrays keep one length, at least `reach` (and so at least `slots`). */
+  private grow(size: number): void {
+    const grown = (old: Int32Array) => {
+      const array = new Int32Array(size);
+      array.set(old);
+      return array;
+    };
+    this.left = grown(this.left);
+    this.compared = grown(this.compared);
+    this.chosen = grown(this.chosen);
+    const redundancy = new Float64Array(size);
+    redundancy.set(this.redundancy);
+    this.redundancy = redundancy;
+  }
 }
 
 /** How many sorted candidates MMR can reach when filling `limit` slots. */

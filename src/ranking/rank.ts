@@ -1,6 +1,6 @@
 import type { Paper } from '../papers/paper.ts';
 import { Bm25Index, type DocFields } from './bm25.ts';
-import { reachable, Similarity, selectDiverse } from './diversity.ts';
+import { DiverseSelection, reachable, Similarity } from './diversity.ts';
 import { type Explanation, explanationOf, interestPart, type Part, topicPart } from './parts.ts';
 import type { RankingTopic } from './query.ts';
 import { tokenize } from './text.ts';
@@ -53,8 +53,6 @@ const DEFAULTS = { trendingWeight: 0.3, diversity: 0.75 };
 const AUTHOR_BONUS = 10;
 /** Distinct topic-and-interest sets remembered per run (a bound on memory, not on correctness). */
 export const SHARED_LIMIT = 50_000;
-/** Shared selections are made at least this long (the largest papers-per-email a reader can choose). */
-const MMR_SHARED_LIMIT = 25;
 
 /**
  * What readers with the same topics and interests share: their parts, and the papers those match
@@ -68,9 +66,8 @@ interface Shared {
   relevance: Float64Array;
   /** Candidate k's ranked entry for a reader who follows none of its authors, made on first use. */
   entries: (RankedPaper | undefined)[];
-  /** The MMR selection (candidates k) of the unfiltered candidates, made at `selectionLimit`. */
-  selection?: Int32Array;
-  selectionLimit: number;
+  /** The MMR selection of the candidates, for readers who filter none of them out; filled on demand. */
+  selection?: DiverseSelection;
 }
 
 /** The day's papers, indexed once per run; every reader's ranking reads it. */
@@ -95,6 +92,8 @@ export interface PaperIndex {
   work: Float64Array;
   /** See `explanationOf`. */
   explanations: Map<string, Explanation>;
+  /** The MMR working space of a reader whose candidates were filtered (not shared), reused. */
+  readerSelection: DiverseSelection;
   /** An excluded word or phrase as a reader wrote it → 1 for each paper containing it (null: no words in it). */
   excluded: Map<string, Uint8Array | null>;
 }
@@ -138,6 +137,7 @@ export function indexPapers(
     for (const name of new Set(paper.authors.map((a) => a.trim().toLowerCase())))
       byAuthor.set(name, [...(byAuthor.get(name) ?? []), i]);
   });
+  const similarity = new Similarity(bm25, papers.length);
   return {
     papers,
     bm25,
@@ -148,12 +148,13 @@ export function indexPapers(
     parts: new Map(),
     shared: new Map(),
     byAuthor,
-    similarity: new Similarity(bm25, papers.length),
+    similarity,
     idRank,
     scratch: new Float64Array(papers.length),
     work: new Float64Array(papers.length),
     explanations: new Map(),
     excluded: new Map(),
+    readerSelection: new DiverseSelection(similarity, settings.diversity),
   };
 }
 
@@ -202,7 +203,6 @@ function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests
     scores: new Float64Array(count),
     relevance: new Float64Array(count),
     entries: [],
-    selectionLimit: 0,
   };
   for (let k = 0; k < count; k++) {
     const i = order[k] as number;
@@ -309,14 +309,12 @@ const NO_AUTHORS: string[] = Object.freeze([]) as unknown as string[];
 let poolPapers = new Int32Array(64);
 let poolScores = new Float64Array(64);
 let poolFrom = new Int32Array(64);
-let chosen = new Int32Array(64);
 
 function ensurePool(size: number): void {
   if (poolPapers.length >= size) return;
   poolPapers = new Int32Array(size * 2);
   poolScores = new Float64Array(size * 2);
   poolFrom = new Int32Array(size * 2);
-  chosen = new Int32Array(size * 2);
 }
 
 /**
@@ -361,36 +359,23 @@ export function rankPapers(index: PaperIndex, prefs: Preferences): RankedPaper[]
     poolScores[size] = scores[k] as number;
     poolFrom[size++] = k;
   }
-  const { similarity } = index;
-  const λ = index.options.diversity;
-  // Greedy MMR picks the same first k whatever the limit, so readers whose candidates were not
-  // filtered share one selection, made once at the largest limit asked for.
   if (!filtered) {
-    let selection = shared.selection;
-    if (!selection || (selection.length < limit && shared.selectionLimit < limit)) {
-      const at = Math.max(limit, MMR_SHARED_LIMIT);
-      const made = new Int32Array(at);
-      const count = selectDiverse(
-        similarity,
-        papers,
-        scores,
-        Math.min(papers.length, reachable(at)),
-        at,
-        λ,
-        made,
-      );
-      selection = made.slice(0, count);
-      shared.selection = selection;
-      shared.selectionLimit = at;
-    }
-    const out: RankedPaper[] = new Array(Math.min(limit, selection.length));
-    for (let j = 0; j < out.length; j++) out[j] = entryOf(index, shared, selection[j] as number);
+    shared.selection ??= new DiverseSelection(index.similarity, index.options.diversity).reset(
+      papers,
+      scores,
+      papers.length,
+    );
+    const { selection } = shared;
+    selection.fill(limit);
+    const out: RankedPaper[] = new Array(Math.min(limit, selection.filled));
+    for (let j = 0; j < out.length; j++) out[j] = entryOf(index, shared, selection.chosen[j] as number);
     return out;
   }
-  const count = selectDiverse(similarity, poolPapers, poolScores, size, limit, λ, chosen);
-  const out: RankedPaper[] = new Array(count);
-  for (let j = 0; j < count; j++) {
-    const c = chosen[j] as number;
+  const selection = index.readerSelection.reset(poolPapers, poolScores, size);
+  selection.fill(limit);
+  const out: RankedPaper[] = new Array(selection.filled);
+  for (let j = 0; j < out.length; j++) {
+    const c = selection.chosen[j] as number;
     const k = poolFrom[c] as number;
     out[j] =
       k >= 0 ? entryOf(index, shared, k) : followedEntry(index, shared, followed[c] as Followed, authorsOf);
