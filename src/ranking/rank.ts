@@ -64,8 +64,8 @@ interface Shared {
   papers: Int32Array;
   scores: Float64Array;
   relevance: Float64Array;
-  /** Candidate k's ranked entry for a reader who follows none of its authors, made on first use. */
-  entries: (RankedPaper | undefined)[];
+  /** Candidate k's explanation (its topics and matched terms), made on first use. */
+  explanations: (Explanation | undefined)[];
   /** The MMR selection of the candidates, for readers who filter none of them out; filled on demand. */
   selection?: DiverseSelection;
 }
@@ -202,7 +202,7 @@ function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests
     papers: order,
     scores: new Float64Array(count),
     relevance: new Float64Array(count),
-    entries: [],
+    explanations: [],
   };
   for (let k = 0; k < count; k++) {
     const i = order[k] as number;
@@ -280,29 +280,34 @@ function filterOf(index: PaperIndex, prefs: Preferences): ((i: number) => boolea
   return (i) => (sent?.has(index.papers[i]?.id ?? '') ?? false) || masks.some((mask) => mask[i] === 1);
 }
 
-/** Candidate k's entry for a reader who follows none of its authors; shared (frozen) by every such reader. */
-function entryOf(index: PaperIndex, shared: Shared, k: number): RankedPaper {
-  let entry = shared.entries[k];
-  if (!entry) {
-    const i = shared.papers[k] as number;
-    const { topics, terms } = explanationOf(index, shared.parts, i);
-    entry = Object.freeze({
-      paper: index.papers[i] as Paper,
-      score: shared.scores[k] as number,
-      relevance: shared.relevance[k] as number,
-      trending: index.trending[i] as number,
-      why: Object.freeze({
-        topics: topics as string[],
-        terms: terms as string[],
-        authors: NO_AUTHORS,
-        trendingRank: index.trendingRank[i] ?? null,
-      }),
-    });
-    shared.entries[k] = entry;
+function explanationAt(index: PaperIndex, shared: Shared, k: number): Explanation {
+  let found = shared.explanations[k];
+  if (!found) {
+    found = explanationOf(index, shared.parts, shared.papers[k] as number);
+    shared.explanations[k] = found;
   }
-  return entry;
+  return found;
 }
 
+/** Candidate k's entry for a reader who follows none of its authors. */
+function entryOf(index: PaperIndex, shared: Shared, k: number): RankedPaper {
+  const i = shared.papers[k] as number;
+  const { topics, terms } = explanationAt(index, shared, k);
+  return {
+    paper: index.papers[i] as Paper,
+    score: shared.scores[k] as number,
+    relevance: shared.relevance[k] as number,
+    trending: index.trending[i] as number,
+    why: {
+      topics: topics as string[],
+      terms: terms as string[],
+      authors: NO_AUTHORS,
+      trendingRank: index.trendingRank[i] ?? null,
+    },
+  };
+}
+
+/** Shared by every entry without a followed author, like the topics and terms (all frozen). */
 const NO_AUTHORS: string[] = Object.freeze([]) as unknown as string[];
 
 /** Working space for a filtered reader's candidates (paper, score, and candidate k or −1 for a followed author's). */
@@ -324,7 +329,7 @@ function ensurePool(size: number): void {
  * relevance then fills `limit` slots so near-identical papers do not crowd the digest. Followed
  * authors' papers come first; excluded words and papers already sent never appear.
  * Deterministic: ties break by paper id. Readers with the same topics and interests share the
- * work, and the entries of papers they get without a followed author: treat results as read-only.
+ * work; the explanations' arrays are shared too, and frozen.
  */
 export function rankPapers(index: PaperIndex, prefs: Preferences): RankedPaper[] {
   const shared = sharedFor(index, prefs.topics, prefs.interests);
@@ -413,7 +418,8 @@ function followedEntry(
   f: Followed,
   authorsOf: Map<number, string[]> | undefined,
 ): RankedPaper {
-  const { topics, terms } = explanationOf(index, shared.parts, f.i);
+  const { topics, terms } =
+    f.k >= 0 ? explanationAt(index, shared, f.k) : explanationOf(index, shared.parts, f.i);
   return {
     paper: index.papers[f.i] as Paper,
     score: f.score,
