@@ -1,4 +1,5 @@
 import type { Paper } from '../papers/paper.ts';
+import { Arena } from './arena.ts';
 import { Bm25Index, type DocFields } from './bm25.ts';
 import { DiverseSelection, reachable, Similarity } from './diversity.ts';
 import { type Explanation, explanationOf, interestPart, type Part, topicPart } from './parts.ts';
@@ -90,6 +91,10 @@ export interface PaperIndex {
   scratch: Float64Array;
   /** Working space of one number per paper (a candidate's score while sorting). */
   work: Float64Array;
+  /** Working space: the papers a set's parts match. */
+  touched: Int32Array;
+  /** Where the candidate lists of sets live. */
+  arena: Arena;
   /** See `explanationOf`. */
   explanations: Map<string, Explanation>;
   /** The MMR working space of a reader whose candidates were filtered (not shared), reused. */
@@ -152,6 +157,8 @@ export function indexPapers(
     idRank,
     scratch: new Float64Array(papers.length),
     work: new Float64Array(papers.length),
+    touched: new Int32Array(papers.length),
+    arena: new Arena(),
     explanations: new Map(),
     excluded: new Map(),
     readerSelection: new DiverseSelection(similarity, settings.diversity),
@@ -177,31 +184,31 @@ function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests
     ...texts.map((text) => interestPart(index, text)),
   ];
   // Sum the parts' shares in a scratch array, touching only papers some part matches.
-  const { scratch, work, trending, idRank } = index;
-  const touched: number[] = [];
+  const { scratch, work, touched, trending, idRank } = index;
+  let count = 0;
   for (const { matches, strength } of parts) {
     for (const i of matches) {
       const sum = scratch[i] as number;
-      if (sum === 0) touched.push(i);
+      if (sum === 0) touched[count++] = i;
       scratch[i] = sum + (strength[i] as number);
     }
   }
   let best = 0;
-  for (const i of touched) best = Math.max(best, scratch[i] as number);
+  for (let t = 0; t < count; t++) best = Math.max(best, scratch[touched[t] as number] as number);
   const w = index.options.trendingWeight;
   // Relevance goes to `scratch`, the score to `work`, until the candidates are sorted.
-  for (const i of touched) {
+  for (let t = 0; t < count; t++) {
+    const i = touched[t] as number;
     const relevance = (scratch[i] as number) / (best || 1);
     scratch[i] = relevance;
     work[i] = (1 - w) * relevance + w * (trending[i] as number);
   }
-  const order = byScore(touched, work, idRank);
-  const count = order.length;
+  const order = byScore(touched.subarray(0, count), work, idRank, index.arena.int32(count));
   const shared: Shared = {
     parts,
     papers: order,
-    scores: new Float64Array(count),
-    relevance: new Float64Array(count),
+    scores: index.arena.float64(count),
+    relevance: index.arena.float64(count),
     explanations: [],
   };
   for (let k = 0; k < count; k++) {
@@ -214,14 +221,19 @@ function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests
   return shared;
 }
 
+/** Working space for `byScore`. */
+let sortSpace = new Float64Array(512);
+
 /**
- * `papers` best `score` first, ties by id. The scores are sorted as numbers (natively, no
- * comparator) and each paper finds its place by binary search; only papers with equal scores,
- * rare, need a comparator. A comparator sort of every set's candidates was ranking's hottest line.
+ * Writes `papers` to `order` best `score` first, ties by id. The scores are sorted as numbers
+ * (natively, no comparator) and each paper finds its place by binary search; only papers with
+ * equal scores, rare, need a comparator. A comparator sort of every set's candidates was
+ * ranking's hottest line.
  */
-function byScore(papers: readonly number[], score: Float64Array, idRank: Int32Array): Int32Array {
+function byScore(papers: Int32Array, score: Float64Array, idRank: Int32Array, order: Int32Array): Int32Array {
   const count = papers.length;
-  const sorted = new Float64Array(count);
+  if (sortSpace.length < count) sortSpace = new Float64Array(count * 2);
+  const sorted = sortSpace.subarray(0, count);
   for (let k = 0; k < count; k++) sorted[k] = score[papers[k] as number] as number;
   sorted.sort();
   /** How many of the scores are at most s (so `count − atMost(s)` are better than s). */
@@ -235,7 +247,6 @@ function byScore(papers: readonly number[], score: Float64Array, idRank: Int32Ar
     }
     return lo;
   };
-  const order = new Int32Array(count);
   const ties: number[] = [];
   for (const i of papers) {
     const s = score[i] as number;
