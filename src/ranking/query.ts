@@ -42,6 +42,27 @@ export function textQuery(text: string): QueryTerm[] {
   return [...query.values()];
 }
 
+/**
+ * The (at most) `n` documents with the highest positive scores, best first, ties by position: one
+ * pass keeping the best n in order, instead of sorting every document.
+ */
+export function bestDocuments(scores: Float64Array, n: number): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    const score = scores[i] as number;
+    if (!(score > 0)) continue;
+    if (best.length === n) {
+      if (!(score > (scores[best[n - 1] as number] as number))) continue;
+      best.pop();
+    }
+    // Earlier documents win ties, so i goes after every document scoring at least as much.
+    let at = best.length;
+    while (at > 0 && score > (scores[best[at - 1] as number] as number)) at--;
+    best.splice(at, 0, i);
+  }
+  return best;
+}
+
 const FEEDBACK_DOCS = 5;
 const FEEDBACK_TERMS = 10;
 const FEEDBACK_WEIGHT = 0.35;
@@ -51,10 +72,7 @@ const FEEDBACK_WEIGHT = 0.35;
  * `query` join it at a lower weight, so a paraphrase finds papers that use the field's own words.
  */
 export function withFeedback(index: Bm25Index, query: QueryTerm[], scores: Float64Array): QueryTerm[] {
-  const top = [...scores.keys()]
-    .filter((i) => (scores[i] ?? 0) > 0)
-    .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
-  const best = top.slice(0, FEEDBACK_DOCS);
+  const best = bestDocuments(scores, FEEDBACK_DOCS);
   if (best.length < 2) return query;
   const weights = new Map<string, number>();
   const topScore = scores[best[0] ?? 0] ?? 1;

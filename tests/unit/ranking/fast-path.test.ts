@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { bestDocuments } from '../../../src/ranking/query.ts';
 import { indexPapers, type Preferences, type RankedPaper, rankPapers } from '../../../src/ranking/rank.ts';
 import { rankPapersReference, sharedPreferences } from '../../../src/ranking/reference.ts';
 import { TOPICS } from '../../../src/topics/taxonomy.ts';
@@ -127,5 +128,23 @@ describe('the shared fast path', () => {
       { ...base, topics: [...base.topics].reverse(), limit: 12 },
     ] satisfies Preferences[])
       same(rankPapers(index, prefs), rankPapersReference(index, asShared(prefs)));
+  });
+});
+
+describe('bestDocuments', () => {
+  test('is the first n of the positive scores sorted best first, ties by position', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(0, 0.5, 1, 1.5, 2, 3, -1), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 8 }),
+        (values, n) => {
+          const scores = Float64Array.from(values);
+          const sorted = [...scores.keys()]
+            .filter((i) => (scores[i] ?? 0) > 0)
+            .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
+          expect(bestDocuments(scores, n)).toEqual(sorted.slice(0, n));
+        },
+      ),
+    );
   });
 });
