@@ -28,6 +28,8 @@ export interface Part {
   matches: number[];
   /** Per paper, filled on demand: its three strongest terms and what they contributed, for explanations. */
   contributions: Map<number, [string, number][]>;
+  /** Per paper that matches this part alone among a reader's, filled on demand: its explanation. */
+  explanations: Map<number, Explanation>;
 }
 
 /** What parts are built from: the day's BM25 index and tokens. */
@@ -66,7 +68,16 @@ function buildPart(source: PartSource, kind: Part['kind'], label: string, query:
     strength[i] = score / best;
     matches.push(i);
   });
-  return { id: nextPartId++, kind, label, query, strength, matches, contributions: new Map() };
+  return {
+    id: nextPartId++,
+    kind,
+    label,
+    query,
+    strength,
+    matches,
+    contributions: new Map(),
+    explanations: new Map(),
+  };
 }
 
 /** A built-in topic's part, built once per run. */
@@ -161,9 +172,20 @@ export function matchedTerms(source: PartSource, parts: readonly Part[], i: numb
  * paper and sequence of matching parts, and shared (frozen) by every reader and set that has it.
  */
 export function explanationOf(source: PartSource, parts: readonly Part[], i: number): Explanation {
-  let key = `${i}`;
-  for (const part of parts) if ((part.strength[i] as number) > 0) key += `,${part.id}`;
-  let found = source.explanations.get(key);
+  let matching = 0;
+  let only: Part | undefined;
+  for (const part of parts) {
+    if (!((part.strength[i] as number) > 0)) continue;
+    matching++;
+    only = part;
+  }
+  // Most papers match one part of a reader's: their explanation is kept on the part, by paper.
+  let key = '';
+  if (!only || matching > 1) {
+    key = `${i}`;
+    for (const part of parts) if ((part.strength[i] as number) > 0) key += `,${part.id}`;
+  }
+  let found = key ? source.explanations.get(key) : only?.explanations.get(i);
   if (!found) {
     const topics = parts
       .filter((part) => part.kind === 'topic' && (part.strength[i] as number) > 0)
@@ -172,7 +194,8 @@ export function explanationOf(source: PartSource, parts: readonly Part[], i: num
       topics: Object.freeze(topics),
       terms: Object.freeze(matchedTerms(source, parts, i)),
     });
-    source.explanations.set(key, found);
+    if (key) source.explanations.set(key, found);
+    else only?.explanations.set(i, found);
   }
   return found;
 }
