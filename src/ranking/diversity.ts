@@ -81,6 +81,8 @@ export class DiverseSelection {
   /** The chosen candidates (k), best first; `filled` of them. */
   chosen = new Int32Array(MMR_WINDOW);
   filled = 0;
+  /** The papers of the chosen candidates. */
+  private chosenPapers = new Int32Array(MMR_WINDOW);
   private papers: ArrayLike<number> = [];
   private scores: ArrayLike<number> = [];
   private count = 0;
@@ -104,8 +106,14 @@ export class DiverseSelection {
     this.filled = 0;
     this.joined = 0;
     this.remaining = 0;
+    this.sorted = true;
+    for (let k = 1; k < count && this.sorted; k++)
+      this.sorted = (scores[k] as number) <= (scores[k - 1] as number);
     return this;
   }
+
+  /** Whether the candidates' scores never rise (they should; checked, as `fill` relies on it to stop early). */
+  private sorted = true;
 
   /** Fills the selection up to `limit` slots (fewer when candidates run out). */
   fill(limit: number): void {
@@ -115,7 +123,10 @@ export class DiverseSelection {
     // need to have joined; later ones rank below all of them and join at the end of `left`.
     const reach = Math.min(this.count, reachable(slots));
     if (reach > this.left.length) this.grow(Math.max(reach, 2 * this.left.length));
-    const { left, redundancy, compared, chosen, papers, scores, similarity, λ } = this;
+    const { left, redundancy, compared, chosen, chosenPapers, papers, scores, similarity, λ } = this;
+    // With 0 ≤ λ ≤ 1 a value only falls as redundancy grows, which the shortcuts below rely on.
+    const bounded = λ >= 0 && λ <= 1;
+    const stopEarly = bounded && this.sorted;
     for (let k = this.joined; k < reach; k++) {
       left[this.remaining] = k;
       redundancy[this.remaining] = 0;
@@ -132,12 +143,16 @@ export class DiverseSelection {
         const score = scores[k] as number;
         // Redundancy only grows as it is compared with more chosen papers, so a value from a stale
         // redundancy is an upper bound: a candidate whose bound cannot beat the best so far is
-        // left uncompared for now (the choice is the same; the comparisons are not wasted).
-        if (!(λ * score - (1 - λ) * (redundancy[at] as number) > bestValue)) continue;
+        // left uncompared for now (the choice is the same; the comparisons are not wasted). And
+        // once even no redundancy cannot beat it, no later (lower-scored) candidate can.
+        if (bounded && !(λ * score - (1 - λ) * (redundancy[at] as number) > bestValue)) {
+          if (stopEarly && !(λ * score > bestValue)) break;
+          continue;
+        }
         const paper = papers[k] as number;
         let r = redundancy[at] as number;
         for (let j = compared[at] as number; j < filled; j++) {
-          const s = similarity.between(papers[chosen[j] as number] as number, paper);
+          const s = similarity.between(chosenPapers[j] as number, paper);
           if (s > r) r = s;
         }
         redundancy[at] = r;
@@ -148,7 +163,8 @@ export class DiverseSelection {
           bestAt = at;
         }
       }
-      chosen[filled++] = left[bestAt] as number;
+      chosen[filled] = left[bestAt] as number;
+      chosenPapers[filled++] = papers[left[bestAt] as number] as number;
       left.copyWithin(bestAt, bestAt + 1, remaining);
       redundancy.copyWithin(bestAt, bestAt + 1, remaining);
       compared.copyWithin(bestAt, bestAt + 1, remaining);
@@ -158,7 +174,7 @@ export class DiverseSelection {
     this.remaining = remaining;
   }
 
-  /** All four arrays keep one length, at least `reach` (and so at least `slots`). */
+  /** All five arrays keep one length, at least `reach` (and so at least `slots`). */
   private grow(size: number): void {
     const grown = (old: Int32Array) => {
       const array = new Int32Array(size);
@@ -168,6 +184,7 @@ export class DiverseSelection {
     this.left = grown(this.left);
     this.compared = grown(this.compared);
     this.chosen = grown(this.chosen);
+    this.chosenPapers = grown(this.chosenPapers);
     const redundancy = new Float64Array(size);
     redundancy.set(this.redundancy);
     this.redundancy = redundancy;

@@ -61,8 +61,9 @@ describe('the shared fast path', () => {
       fc.property(
         arbPapers,
         fc.array(arbReader, { minLength: 1, maxLength: 12 }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
+        // Settings are 0 to 1 in config; the ranker must stay exact outside that range too.
+        fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: -2, max: 12, noNaN: true })),
+        fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: -1, max: 2, noNaN: true })),
         (papers, readers, trendingWeight, diversity) => {
           const index = indexPapers(papers, { now: NOW, trendingWeight, diversity });
           const asShared = sharedPreferences();
