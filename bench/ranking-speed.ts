@@ -6,12 +6,9 @@
  * Prints one JSON line. Run: npm run bench:ranking-speed -- --readers 100000 --papers 500
  * With `--verify N` it also ranks the first N readers with the plain reference ranker and exits
  * non-zero unless every list (ids, order, explanations; scores within 1e-9) is the same.
- * With `--threads N` it also ranks all readers again with `rankMany` on N threads (a fresh pool,
- * its start timed apart), and with `--verify` checks those lists equal the single thread's.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { loadSamplePapers } from '../src/papers/sample.ts';
-import { RankerPool } from '../src/ranking/many.ts';
 import { indexPapers, type Preferences, type RankedPaper, rankPapers } from '../src/ranking/rank.ts';
 import { rankPapersReference, sharedPreferences } from '../src/ranking/reference.ts';
 import { TOPICS } from '../src/topics/taxonomy.ts';
@@ -35,7 +32,6 @@ function random(seed: number) {
 const readers = flag('readers', 100_000);
 const paperCount = flag('papers', 500);
 const verify = Math.min(readers, flag('verify', 0));
-const threads = flag('threads', 0);
 const rand = random(42);
 const now = new Date('2026-11-28T08:00:00Z');
 const sample = loadSamplePapers(now);
@@ -82,13 +78,11 @@ started = performance.now();
 const cpuBefore = process.cpuUsage();
 let selected = 0;
 const checked: [Preferences, RankedPaper[]][] = [];
-const all: Preferences[] = [];
 for (let k = 0; k < readers; k++) {
   const prefs = preferences(k);
   const ranked = rankPapers(index, prefs);
   selected += ranked.length;
   if (k < verify) checked.push([prefs, ranked]);
-  if (threads > 0) all.push(prefs);
 }
 const rankMs = performance.now() - started;
 const rankCpu = process.cpuUsage(cpuBefore);
@@ -131,40 +125,6 @@ for (let k = 0; k < baselineReaders; k++) {
 const baselinePerReaderMs = (performance.now() - started) / baselineReaders;
 const differing = verify > 0 ? mismatches() : 0;
 
-const BATCH = 5_000;
-
-/** The same readers on `threads` threads: pool start, ranking time, and lists unlike the single thread's. */
-async function parallel() {
-  let at = performance.now();
-  const pool = await RankerPool.start(index, threads);
-  const poolStartMs = performance.now() - at;
-  // As a planner would: batches of readers, two in flight, each batch's lists used and dropped.
-  at = performance.now();
-  let unlike = 0;
-  let inFlight: Promise<void> = Promise.resolve();
-  for (let from = 0; from < all.length; from += BATCH) {
-    const batch = pool.rankMany(all.slice(from, from + BATCH)).then((lists) => {
-      lists.forEach((ranked, j) => {
-        const mine = checked[from + j];
-        if (mine && !isDeepStrictEqual(mine[1], ranked)) unlike++;
-      });
-    });
-    await inFlight;
-    inFlight = batch;
-  }
-  await inFlight;
-  const rankManyMs = performance.now() - at;
-  await pool.close();
-  return {
-    threads,
-    poolStartMs: Math.round(poolStartMs),
-    rankManyMs: Math.round(rankManyMs),
-    rankManyReadersPerSec: Math.round(readers / (rankManyMs / 1000)),
-    ...(verify > 0 ? { threadMismatches: unlike } : {}),
-  };
-}
-const threaded = threads > 0 ? await parallel() : undefined;
-
 console.log(
   JSON.stringify({
     readers,
@@ -181,7 +141,6 @@ console.log(
     speedup: Number((baselinePerReaderMs / (rankMs / readers)).toFixed(1)),
     rssMb: Math.round((process.memoryUsage().rss - memoryBefore) / 1_048_576),
     ...(verify > 0 ? { verified: verify, mismatches: differing } : {}),
-    ...threaded,
   }),
 );
-if (differing > 0 || (threaded?.threadMismatches ?? 0) > 0) process.exitCode = 1;
+if (differing > 0) process.exitCode = 1;

@@ -37,11 +37,6 @@ export interface PartSource {
   bm25: Bm25Index;
   docs: readonly DocFields[];
   parts: Map<string, Part>;
-  /**
-   * Interest key (`text:` and its meaningful words) → the text its part is built from, when it
-   * must be another reader's (a thread of `RankerPool` builds parts as the whole run would).
-   */
-  partTexts?: ReadonlyMap<string, string>;
   /** Paper and the ids of the parts it matches → its explanation (see `explanationOf`). */
   explanations: Map<string, Explanation>;
 }
@@ -122,22 +117,16 @@ export function interestSeed(text: string): QueryTerm[] {
   return [...textQuery(text), ...borrowed];
 }
 
-/** Interests with the same meaningful words share one part, under this key. */
-export function interestKey(text: string): string {
-  return `text:${contentTokens(text).join(' ')}`;
-}
-
 /**
  * A free-text interest's part: its own words, widened by the topics it reads like and by
  * pseudo-relevance feedback, so a paraphrase still finds papers that use the field's words.
  */
 export function interestPart(source: PartSource, text: string): Part {
-  const key = interestKey(text);
+  const key = `text:${contentTokens(text).join(' ')}`;
   let part = source.parts.get(key);
   if (!part) {
-    const from = source.partTexts?.get(key) ?? text;
-    const seed = interestSeed(from);
-    part = buildPart(source, 'interest', from, withFeedback(source.bm25, seed, source.bm25.score(seed)));
+    const seed = interestSeed(text);
+    part = buildPart(source, 'interest', text, withFeedback(source.bm25, seed, source.bm25.score(seed)));
     source.parts.set(key, part);
   }
   return part;

@@ -97,8 +97,6 @@ export interface PaperIndex {
   arena: Arena;
   /** See `explanationOf`. */
   explanations: Map<string, Explanation>;
-  /** See `PartSource.partTexts`; empty unless a `RankerPool` thread fills it. */
-  partTexts: Map<string, string>;
   /** The MMR working space of a reader whose candidates were filtered (not shared), reused. */
   readerSelection: DiverseSelection;
   /** An excluded word or phrase as a reader wrote it → 1 for each paper containing it (null: no words in it). */
@@ -163,7 +161,6 @@ export function indexPapers(
     arena: new Arena(),
     explanations: new Map(),
     excluded: new Map(),
-    partTexts: new Map(),
     readerSelection: new DiverseSelection(similarity, settings.diversity),
   };
 }
@@ -177,12 +174,7 @@ export function sharedKey(topics: readonly RankingTopic[], texts: readonly strin
 }
 
 /** The reader-independent work for these topics and interests: matching papers, scored and sorted. */
-function sharedFor(
-  index: PaperIndex,
-  topics: readonly RankingTopic[],
-  interests: readonly string[],
-  admit: boolean | undefined,
-): Shared {
+function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests: readonly string[]): Shared {
   const texts = interests.filter((text) => text.trim());
   const key = sharedKey(topics, texts);
   const cached = index.shared.get(key);
@@ -225,7 +217,7 @@ function sharedFor(
     shared.relevance[k] = scratch[i] as number;
     scratch[i] = 0;
   }
-  if (admit ?? index.shared.size < SHARED_LIMIT) index.shared.set(key, shared);
+  if (index.shared.size < SHARED_LIMIT) index.shared.set(key, shared);
   return shared;
 }
 
@@ -351,20 +343,7 @@ function ensurePool(size: number): void {
  * work; the explanations' arrays are shared too, and frozen.
  */
 export function rankPapers(index: PaperIndex, prefs: Preferences): RankedPaper[] {
-  return rankSharing(index, prefs, undefined);
-}
-
-/**
- * `rankPapers`, where `admit` says whether the reader's set of topics and interests, if new, is
- * remembered for the readers after (by default: while fewer than SHARED_LIMIT are). A thread of
- * `RankerPool` sees only some readers, so the pool decides it as a single thread would.
- */
-export function rankSharing(
-  index: PaperIndex,
-  prefs: Preferences,
-  admit: boolean | undefined,
-): RankedPaper[] {
-  const shared = sharedFor(index, prefs.topics, prefs.interests, admit);
+  const shared = sharedFor(index, prefs.topics, prefs.interests);
   const dropped = filterOf(index, prefs);
   let authorsOf: Map<number, string[]> | undefined;
   for (const author of prefs.authors) {

@@ -7,10 +7,10 @@
 import type { Paper } from '../papers/paper.ts';
 import type { Bm25Index, QueryTerm } from './bm25.ts';
 import { reachable, type Similarity } from './diversity.ts';
-import { interestKey, interestSeed, MIN_COVERAGE, PART_FLOOR } from './parts.ts';
+import { interestSeed, MIN_COVERAGE, PART_FLOOR } from './parts.ts';
 import { topicQuery, withFeedback } from './query.ts';
 import { type PaperIndex, type Preferences, type RankedPaper, SHARED_LIMIT, sharedKey } from './rank.ts';
-import { countPhrase, tokenize } from './text.ts';
+import { contentTokens, countPhrase, tokenize } from './text.ts';
 
 const AUTHOR_BONUS = 10;
 const MMR_WINDOW = 5;
@@ -186,7 +186,7 @@ export function sharedPreferences(): (prefs: Preferences) => Preferences {
     if (!shared) {
       shared = {
         topics: prefs.topics.map((topic) => first(topics, topic.slug, topic)),
-        interests: interests.map((text) => first(texts, interestKey(text), text)),
+        interests: interests.map((text) => first(texts, contentTokens(text).join(' '), text)),
       };
       if (sets.size < SHARED_LIMIT) sets.set(key, shared);
     }
