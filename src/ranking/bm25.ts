@@ -28,6 +28,20 @@ export interface TermPostings {
   idf: number;
 }
 
+/** Where document `i` is in the sorted `docs`, or −1. */
+export function positionOf(docs: Int32Array, i: number): number {
+  let lo = 0;
+  let hi = docs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const doc = docs[mid] as number;
+    if (doc === i) return mid;
+    if (doc < i) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
 const FIELD_WEIGHTS = { title: 3, keywords: 2, abstract: 1 } as const;
 const K1 = 1.2;
 const B = 0.75;

@@ -1,5 +1,5 @@
 import { TOPICS } from '../topics/taxonomy.ts';
-import { Bm25Index, type DocFields, type QueryTerm } from './bm25.ts';
+import { Bm25Index, type DocFields, positionOf, type QueryTerm, type TermPostings } from './bm25.ts';
 import { type RankingTopic, textQuery, topicQuery, withFeedback } from './query.ts';
 import { contentTokens, tokenize } from './text.ts';
 
@@ -26,6 +26,8 @@ export interface Part {
   strength: Float64Array;
   /** The papers it matches, so combining parts touches only those. */
   matches: number[];
+  /** Each query term's postings, in query order. */
+  postings: TermPostings[];
   /** Per paper, filled on demand: its three strongest terms and what they contributed, for explanations. */
   contributions: Map<number, [string, number][]>;
   /** Per paper that matches this part alone among a reader's, filled on demand: its explanation. */
@@ -51,10 +53,11 @@ let nextPartId = 0;
 
 function buildPart(source: PartSource, kind: Part['kind'], label: string, query: QueryTerm[]): Part {
   const scores = source.bm25.score(query);
+  const postings = query.map((term) => source.bm25.termPostings(term.tokens));
   // Each paper's coverage: the weights of the query terms it contains, doubled for the title.
   const coverage = new Float64Array(scores.length);
-  for (const term of query) {
-    const { docs, inTitle } = source.bm25.termPostings(term.tokens);
+  for (const [t, term] of query.entries()) {
+    const { docs, inTitle } = postings[t] as TermPostings;
     for (let at = 0; at < docs.length; at++) {
       const i = docs[at] as number;
       coverage[i] = (coverage[i] as number) + term.weight * (inTitle[at] ? 2 : 1);
@@ -75,6 +78,7 @@ function buildPart(source: PartSource, kind: Part['kind'], label: string, query:
     query,
     strength,
     matches,
+    postings,
     contributions: new Map(),
     explanations: new Map(),
   };
@@ -133,14 +137,18 @@ export function interestPart(source: PartSource, text: string): Part {
 }
 
 /** A part's three strongest terms for paper `i` with their scores, computed once per (part, paper). */
-function topTermsOf(source: PartSource, part: Part, i: number): [string, number][] {
+function topTermsOf(part: Part, i: number): [string, number][] {
   let found = part.contributions.get(i);
   if (!found) {
     found = [];
-    for (const term of part.query) {
-      const score = source.bm25.termScore(term, i);
-      if (score > 0) found.push([term.label, score]);
-    }
+    // termScore's product, with the factors looked up in the terms' postings (no string keys).
+    part.query.forEach((term, t) => {
+      const { docs, saturation, idf } = part.postings[t] as TermPostings;
+      const at = positionOf(docs, i);
+      if (at < 0) return;
+      const score = term.weight * idf * (saturation[at] as number);
+      if (score > 0) found?.push([term.label, score]);
+    });
     found.sort(byScoreThenLabel);
     found.length = Math.min(found.length, 3);
     part.contributions.set(i, found);
@@ -152,13 +160,12 @@ const byScoreThenLabel = (a: [string, number], b: [string, number]) =>
   b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 /** The query terms that did most for paper `i` across `parts`, in words a reader recognises. */
-export function matchedTerms(source: PartSource, parts: readonly Part[], i: number): string[] {
+export function matchedTerms(parts: readonly Part[], i: number): string[] {
   const matching = parts.filter((part) => (part.strength[i] ?? 0) > 0);
-  if (matching.length === 1 && matching[0]) return topTermsOf(source, matching[0], i).map(([label]) => label);
+  if (matching.length === 1 && matching[0]) return topTermsOf(matching[0], i).map(([label]) => label);
   const totals = new Map<string, number>();
   for (const part of matching) {
-    for (const [label, score] of topTermsOf(source, part, i))
-      totals.set(label, (totals.get(label) ?? 0) + score);
+    for (const [label, score] of topTermsOf(part, i)) totals.set(label, (totals.get(label) ?? 0) + score);
   }
   return [...totals.entries()]
     .sort(byScoreThenLabel)
@@ -192,7 +199,7 @@ export function explanationOf(source: PartSource, parts: readonly Part[], i: num
       .map((part) => part.label);
     found = Object.freeze({
       topics: Object.freeze(topics),
-      terms: Object.freeze(matchedTerms(source, parts, i)),
+      terms: Object.freeze(matchedTerms(parts, i)),
     });
     if (key) source.explanations.set(key, found);
     else only?.explanations.set(i, found);
