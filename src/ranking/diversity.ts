@@ -8,10 +8,16 @@ interface SparseVector {
   weights: Float64Array;
 }
 
-/** Cosine similarity between the day's papers, on their strongest tf-idf terms; computed on demand, kept. */
+/**
+ * Cosine similarity between the day's papers, on their strongest tf-idf terms; computed a paper's
+ * row at a time, on demand, and kept as exact 64-bit values (so a value never depends on what was
+ * asked before).
+ */
 export class Similarity {
   private readonly vectors: SparseVector[];
   private readonly cache: Float64Array;
+  /** One paper's vector spread over all term ids (zero elsewhere), while its row is computed. */
+  private readonly dense: Float64Array;
 
   constructor(
     bm25: Bm25Index,
@@ -20,30 +26,34 @@ export class Similarity {
     const termIds = new Map<string, number>();
     this.vectors = Array.from({ length: size }, (_, i) => unitVector(bm25, i, termIds));
     this.cache = new Float64Array(size * size).fill(Number.NaN);
+    this.dense = new Float64Array(termIds.size);
   }
 
-  /** Cosine similarity of papers `a` and `b`; exact (kept as 64-bit floats), so it never depends on what was asked before. */
   between(a: number, b: number): number {
     const cached = this.cache[a * this.size + b] as number;
-    return Number.isNaN(cached) ? this.compute(a, b) : cached;
+    if (!Number.isNaN(cached)) return cached;
+    this.computeRow(a);
+    return this.cache[a * this.size + b] as number;
   }
 
-  private compute(a: number, b: number): number {
-    const x = this.vectors[a];
-    const y = this.vectors[b];
-    let dot = 0;
-    if (x && y) {
-      // Both term lists are sorted by id: one merge pass.
-      for (let i = 0, j = 0; i < x.ids.length && j < y.ids.length; ) {
-        const d = (x.ids[i] ?? 0) - (y.ids[j] ?? 0);
-        if (d === 0) dot += (x.weights[i++] ?? 0) * (y.weights[j++] ?? 0);
-        else if (d < 0) i++;
-        else j++;
-      }
+  /**
+   * Paper a's similarity to every paper: its vector spread out, then each other vector's terms
+   * looked up in it, in id order. The sum adds the same products in the same order as a merge of
+   * the two sorted term lists (plus zeros), so (a, b) and (b, a) are the same number.
+   */
+  private computeRow(a: number): void {
+    const { dense, size, cache } = this;
+    const x = this.vectors[a] as SparseVector;
+    for (let k = 0; k < x.ids.length; k++) dense[x.ids[k] as number] = x.weights[k] as number;
+    for (let b = 0; b < size; b++) {
+      const y = this.vectors[b] as SparseVector;
+      let dot = 0;
+      for (let j = 0; j < y.ids.length; j++)
+        dot += (dense[y.ids[j] as number] as number) * (y.weights[j] as number);
+      cache[a * size + b] = dot;
+      cache[b * size + a] = dot;
     }
-    this.cache[a * this.size + b] = dot;
-    this.cache[b * this.size + a] = dot;
-    return dot;
+    for (let k = 0; k < x.ids.length; k++) dense[x.ids[k] as number] = 0;
   }
 }
 
