@@ -67,6 +67,38 @@ const FEEDBACK_DOCS = 5;
 const FEEDBACK_TERMS = 10;
 const FEEDBACK_WEIGHT = 0.35;
 
+/** A word of a document that can be feedback: its share of the document's words, and its idf. */
+interface Evidence {
+  token: string;
+  ratio: number;
+  idf: number;
+}
+
+const evidence = new WeakMap<Bm25Index, Evidence[][]>();
+
+/** Document i's words that can be feedback, in its own order; worked out once per index and document. */
+function evidenceOf(index: Bm25Index, i: number): Evidence[] {
+  let all = evidence.get(index);
+  if (!all) {
+    all = [];
+    evidence.set(index, all);
+  }
+  let found = all[i];
+  if (!found) {
+    found = [];
+    const terms = index.termsOf(i);
+    const total = [...terms.values()].reduce((sum, n) => sum + n, 0) || 1;
+    for (const [token, count] of terms) {
+      const df = index.documentFrequency(token);
+      // Words in nearly every paper ("model", "network") and one-off words are no evidence.
+      if (df < 2 || df > Math.max(2, index.size / 4) || token.length < 3 || /^\d+$/.test(token)) continue;
+      found.push({ token, ratio: count / total, idf: index.idf(df) });
+    }
+    all[i] = found;
+  }
+  return found;
+}
+
 /**
  * Pseudo-relevance feedback (RM3-like): the words that weigh most in the best few matches of
  * `query` join it at a lower weight, so a paraphrase finds papers that use the field's own words.
@@ -78,20 +110,24 @@ export function withFeedback(index: Bm25Index, query: QueryTerm[], scores: Float
   const topScore = scores[best[0] ?? 0] ?? 1;
   for (const i of best) {
     const share = (scores[i] ?? 0) / topScore;
-    const terms = index.termsOf(i);
-    const total = [...terms.values()].reduce((sum, n) => sum + n, 0) || 1;
-    for (const [token, count] of terms) {
-      const df = index.documentFrequency(token);
-      // Words in nearly every paper ("model", "network") and one-off words are no evidence.
-      if (df < 2 || df > Math.max(2, index.size / 4) || token.length < 3 || /^\d+$/.test(token)) continue;
-      weights.set(token, (weights.get(token) ?? 0) + share * (count / total) * index.idf(df));
-    }
+    for (const { token, ratio, idf } of evidenceOf(index, i))
+      weights.set(token, (weights.get(token) ?? 0) + share * ratio * idf);
   }
   const inQuery = new Set(query.map((term) => term.tokens.join(' ')));
-  const expansion = [...weights.entries()]
-    .filter(([token]) => !inQuery.has(token))
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, FEEDBACK_TERMS);
+  // The first FEEDBACK_TERMS of the words sorted (stably) by weight, then alphabetically: kept in
+  // one pass, a word going after every word that sorts with it or before it.
+  const before = (a: [string, number], b: [string, number]) => (b[1] - a[1] || a[0].localeCompare(b[0])) < 0;
+  const expansion: [string, number][] = [];
+  for (const entry of weights) {
+    if (inQuery.has(entry[0])) continue;
+    if (expansion.length === FEEDBACK_TERMS) {
+      if (!before(entry, expansion[FEEDBACK_TERMS - 1] as [string, number])) continue;
+      expansion.pop();
+    }
+    let at = expansion.length;
+    while (at > 0 && before(entry, expansion[at - 1] as [string, number])) at--;
+    expansion.splice(at, 0, entry);
+  }
   const strongest = expansion[0]?.[1] ?? 1;
   return [
     ...query,
