@@ -31,7 +31,7 @@ export interface Part {
   /** Per paper, filled on demand: its three strongest terms and what they contributed, for explanations. */
   contributions: Map<number, [string, number][]>;
   /** Per paper that matches this part alone among a reader's, filled on demand: its explanation. */
-  explanations: Map<number, Explanation>;
+  explanations: (Explanation | undefined)[];
 }
 
 /** What parts are built from: the day's BM25 index and tokens. */
@@ -80,7 +80,7 @@ function buildPart(source: PartSource, kind: Part['kind'], label: string, query:
     matches,
     postings,
     contributions: new Map(),
-    explanations: new Map(),
+    explanations: new Array(strength.length),
   };
 }
 
@@ -192,7 +192,7 @@ export function explanationOf(source: PartSource, parts: readonly Part[], i: num
     key = `${i}`;
     for (const part of parts) if ((part.strength[i] as number) > 0) key += `,${part.id}`;
   }
-  let found = key ? source.explanations.get(key) : only?.explanations.get(i);
+  let found = key ? source.explanations.get(key) : only?.explanations[i];
   if (!found) {
     const topics = parts
       .filter((part) => part.kind === 'topic' && (part.strength[i] as number) > 0)
@@ -202,7 +202,7 @@ export function explanationOf(source: PartSource, parts: readonly Part[], i: num
       terms: Object.freeze(matchedTerms(parts, i)),
     });
     if (key) source.explanations.set(key, found);
-    else only?.explanations.set(i, found);
+    else if (only) only.explanations[i] = found;
   }
   return found;
 }

@@ -203,20 +203,20 @@ function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests
     scratch[i] = relevance;
     work[i] = (1 - w) * relevance + w * (trending[i] as number);
   }
-  const order = byScore(touched.subarray(0, count), work, idRank, index.arena.int32(count));
   const shared: Shared = {
     parts,
-    papers: order,
+    papers: index.arena.int32(count),
     scores: index.arena.float64(count),
     relevance: index.arena.float64(count),
     explanations: [],
   };
+  byScore(touched.subarray(0, count), work, idRank, shared.papers);
   for (let k = 0; k < count; k++) {
-    const i = order[k] as number;
+    const i = shared.papers[k] as number;
     shared.scores[k] = work[i] as number;
     shared.relevance[k] = scratch[i] as number;
-    scratch[i] = 0;
   }
+  for (let t = 0; t < count; t++) scratch[touched[t] as number] = 0;
   if (index.shared.size < SHARED_LIMIT) index.shared.set(key, shared);
   return shared;
 }
