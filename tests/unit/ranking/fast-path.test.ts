@@ -106,6 +106,42 @@ describe('the shared fast path', () => {
     expect(rankPapers(flat, prefs).map((r) => r.paper.id)).toEqual(['p1', 'p2', 'p3', 'p5', 'p7', 'p9']);
   });
 
+  test('readers who look far down a long candidate list (many filtered, large limits) get the reference ranking', () => {
+    // 150 papers about graph neural networks, on assorted graphs, so one topic has far more
+    // candidates than a digest needs, with scores and similarities spread out.
+    const graphs = ['molecule', 'protein', 'citation', 'traffic', 'social', 'knowledge', 'physics', 'mesh'];
+    const papers = Array.from({ length: 150 }, (_, i) =>
+      paper({
+        id: `g${String(i).padStart(3, '0')}`,
+        title: `Graph neural networks with message passing, variant ${i}`,
+        abstract: `A GNN on ${graphs[i % 8]} graphs ${'and nodes '.repeat(i % 3)}for ${graphs[(i * 3) % 7]} data.`,
+        upvotes: (i * 53) % 97,
+        authors: [names[i % 4] as string],
+        firstSeenAt: NOW,
+      }),
+    );
+    const index = indexPapers(papers, { now: NOW });
+    const asShared = sharedPreferences();
+    const base = {
+      topics: TOPICS.filter((t) => t.slug === 'graph-neural-networks'),
+      interests: [],
+      authors: [],
+      excludes: [],
+    };
+    // The best 60 already sent: a reader's candidates then come from far down the list.
+    const best = new Set(
+      rankPapersReference(index, { ...base, limit: 60, excludes: [] }).map((r) => r.paper.id),
+    );
+    for (const prefs of [
+      { ...base, limit: 10, alreadySent: best },
+      { ...base, limit: 60 },
+      { ...base, limit: 25, excludes: ['molecule'] },
+      { ...base, limit: 40, authors: ['Bo Peng'], alreadySent: best },
+      { ...base, limit: 100 },
+    ] satisfies Preferences[])
+      same(rankPapers(index, prefs), rankPapersReference(index, asShared(prefs)));
+  });
+
   test('a ranking asked for again, with a larger limit or a filter, is the reference ranking', () => {
     const papers = Array.from({ length: 60 }, (_, i) =>
       paper({
