@@ -121,12 +121,19 @@ export function interestSeed(text: string): QueryTerm[] {
   return [...textQuery(text), ...borrowed];
 }
 
+/** An interest's text → its part's key (its meaningful words), remembered: readers' texts recur. */
+const interestKeys = new Map<string, string>();
+
 /**
  * A free-text interest's part: its own words, widened by the topics it reads like and by
  * pseudo-relevance feedback, so a paraphrase still finds papers that use the field's words.
  */
 export function interestPart(source: PartSource, text: string): Part {
-  const key = `text:${contentTokens(text).join(' ')}`;
+  let key = interestKeys.get(text);
+  if (key === undefined) {
+    key = `text:${contentTokens(text).join(' ')}`;
+    if (interestKeys.size < 100_000) interestKeys.set(text, key);
+  }
   let part = source.parts.get(key);
   if (!part) {
     const seed = interestSeed(text);
