@@ -165,7 +165,10 @@ export function indexPapers(
   };
 }
 
-/** Readers with the same topics and (non-blank) interests, in any order, share one ranking under this key. */
+/**
+ * Readers with the same topics and (non-blank) interests, in any order, share one ranking under
+ * this key: made with the first such reader's order of topics (the order of `why.topics`).
+ */
 export function sharedKey(topics: readonly RankingTopic[], texts: readonly string[]): string {
   return `${topics
     .map((t) => t.slug)
