@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { Frequency } from '../generated/prisma/enums.ts';
 import { LinkRequestSchema, PreferencesSchema } from '../subscribers/subscribe.schema.ts';
+import type { PreferenceValues } from '../subscribers/subscribers.queries.ts';
 
 /**
  * The columns of a subscriber CSV, in the order `export` writes them. `import` needs `email` and
@@ -40,18 +40,9 @@ const FIELDS: Record<Column, string> = {
 };
 const COLUMN_OF = new Map(Object.entries(FIELDS).map(([column, field]) => [field, column]));
 
-/** A valid row: the address and the preferences it starts with. */
-export interface SubscriberRow {
+/** A valid row: the address and the preferences it starts with (every one of them set). */
+export interface SubscriberRow extends Required<PreferenceValues> {
   email: string;
-  topics: string[];
-  interests: string[];
-  authors: string[];
-  excludes: string[];
-  timezone: string;
-  deliveryHour: number;
-  frequency: Frequency;
-  deliveryWeekday: number;
-  maxPapers: number;
 }
 
 const list = (cell: string | undefined): string[] =>
