@@ -31,32 +31,46 @@ export async function claimBatch(
   return rows.map((row) => row.id);
 }
 
+/** A message the relay accepted, not yet recorded `sent`. */
+export interface AcceptedMessage {
+  id: string;
+  messageId: string;
+  at: Date;
+}
+
 /**
- * Moves a claimed row to `sending` if, at this moment, its reader is still active and not on the
- * suppression list: the last check before SMTP, in the same statement as the state change.
- * Returns the row's attempts so far, this one included, or null when it must not be sent
- * (see `skipUnsendable`).
+ * Records the relay's acceptance of `sent` and moves the claimed rows `next` to `sending`, each only
+ * if, at this moment, its reader is still active and not on the suppression list: the last check
+ * before SMTP, in the same statement as the state change. One statement, so one round trip and one
+ * commit, carries the transitions of several connections. Returns the attempts so far (this one
+ * included) of each `next` row that may be sent; a row missing from the map must not be sent (see
+ * `skipUnsendable`).
  */
-export async function markSending(db: Db, id: string, workerId: string, now: Date): Promise<number | null> {
-  const rows = await db.$queryRaw<{ attempts: number }[]>`
+export async function recordTransitions(
+  db: Db,
+  sent: AcceptedMessage[],
+  next: { ids: string[]; workerId: string; now: Date },
+): Promise<Map<string, number>> {
+  const rows = await db.$queryRaw<{ id: string; attempts: number }[]>`
+    WITH done AS (
+      UPDATE deliveries d SET status = 'sent'::delivery_status, sent_at = v.sent_at, message_id = v.message_id,
+        last_error = NULL, claimed_by = NULL, next_attempt_at = NULL
+      FROM unnest(${sent.map((m) => m.id)}::uuid[], ${sent.map((m) => m.messageId)}::text[],
+                  ${sent.map((m) => m.at)}::timestamptz[]) AS v(id, message_id, sent_at)
+      WHERE d.id = v.id AND d.status = 'sending'::delivery_status)
     UPDATE deliveries d
-    SET status = 'sending'::delivery_status, sending_at = ${now}, attempts = d.attempts + 1
+    SET status = 'sending'::delivery_status, sending_at = ${next.now}, attempts = d.attempts + 1
     FROM subscribers s
-    WHERE ${sendable(id, workerId)}
-    RETURNING d.attempts`;
-  return rows[0]?.attempts ?? null;
-}
-
-/** The row is ours, still planned, and its reader active and not suppressed (`d` and `s` joined). */
-function sendable(id: string, workerId: string): Prisma.Sql {
-  return Prisma.sql`d.id = ${id}::uuid AND d.status = 'planned'::delivery_status AND d.claimed_by = ${workerId}
-    AND s.id = d.subscriber_id AND s.status = 'active'::subscriber_status
-    AND NOT EXISTS (
-      SELECT 1 FROM suppressions x WHERE x.email_hash = encode(sha256(convert_to(s.email, 'UTF8')), 'hex'))`;
+    WHERE d.id = ANY(${next.ids}::uuid[]) AND d.status = 'planned'::delivery_status AND d.claimed_by = ${next.workerId}
+      AND s.id = d.subscriber_id AND s.status = 'active'::subscriber_status
+      AND NOT EXISTS (
+        SELECT 1 FROM suppressions x WHERE x.email_hash = encode(sha256(convert_to(s.email, 'UTF8')), 'hex'))
+    RETURNING d.id, d.attempts`;
+  return new Map(rows.map((row) => [row.id, row.attempts]));
 }
 
 /**
- * Ends a claimed row that `markSending` refused: `skipped`, with whether the address is suppressed
+ * Ends a claimed row that `recordTransitions` did not move to `sending`: `skipped`, with whether the address is suppressed
  * or the reader's status. Returns null when the row was no longer ours (an unsubscribe already
  * ended it, or another worker's lease took over).
  */
@@ -84,36 +98,6 @@ export async function skipClaimed(db: Db, id: string, workerId: string, reason: 
     data: { status: 'skipped', lastError: reason, claimedBy: null },
   });
   return result.count === 1;
-}
-
-/**
- * Records the relay's acceptance of `sent` and moves `next` to `sending` (as `markSending` does) in
- * one statement: a worker's one round trip between two messages on the same connection.
- */
-export async function markSentThenSending(
-  db: Db,
-  sent: { id: string; messageId: string; at: Date },
-  next: { id: string; workerId: string; now: Date },
-): Promise<number | null> {
-  const rows = await db.$queryRaw<{ attempts: number }[]>`
-    WITH done AS (
-      UPDATE deliveries SET status = 'sent'::delivery_status, sent_at = ${sent.at}, message_id = ${sent.messageId},
-        last_error = NULL, claimed_by = NULL, next_attempt_at = NULL
-      WHERE id = ${sent.id}::uuid AND status = 'sending'::delivery_status)
-    UPDATE deliveries d
-    SET status = 'sending'::delivery_status, sending_at = ${next.now}, attempts = d.attempts + 1
-    FROM subscribers s
-    WHERE ${sendable(next.id, next.workerId)}
-    RETURNING d.attempts`;
-  return rows[0]?.attempts ?? null;
-}
-
-/** Records the relay's acceptance. */
-export async function markSent(db: Db, id: string, messageId: string, at: Date): Promise<void> {
-  await db.$executeRaw`
-    UPDATE deliveries SET status = 'sent'::delivery_status, sent_at = ${at}, message_id = ${messageId},
-      last_error = NULL, claimed_by = NULL, next_attempt_at = NULL
-    WHERE id = ${id}::uuid AND status = 'sending'::delivery_status`;
 }
 
 /** A temporary failure with attempts left: `planned` again, due at `nextAttemptAt`, claim released. */

@@ -13,14 +13,12 @@ import { findPapersByIds } from '../papers/papers.queries.ts';
 import { digestUrl, readerLinks } from '../subscribers/links.ts';
 import { loadDeliveries, type RenderableDelivery } from './digest.queries.ts';
 import {
+  type AcceptedMessage,
   claimBatch,
   expireStale,
   giveBack,
   markBounced,
   markFailed,
-  markSending,
-  markSent,
-  markSentThenSending,
   releaseClaims,
   requeueInterrupted,
   scheduleRetry,
@@ -28,6 +26,7 @@ import {
   skipUnsendable,
 } from './queue.queries.ts';
 import { compileDigestTemplate, type DigestValues, digestValues } from './render.ts';
+import { createTransitions, type Transition } from './transitions.ts';
 
 /** How a sender works when the config says nothing (tests, tools): the documented defaults. */
 export const DEFAULT_DELIVERY: Omit<DeliveryConfig, 'listId'> = {
@@ -181,7 +180,7 @@ export function digestMessage(
 
 /** One SMTP connection's sequence of sends: the message it last had accepted, not yet recorded. */
 interface Lane {
-  accepted: { id: string; messageId: string; at: Date } | undefined;
+  accepted: AcceptedMessage | undefined;
 }
 
 /** Hooks for metrics and progress; all optional. */
@@ -228,6 +227,7 @@ export function createSender(
   });
 
   let template: EmailTemplate<DigestValues> | undefined;
+  const transition: Transition = createTransitions(deps.db, workerId, deps.now);
   let lastSweep = 0;
   let stopping = false;
   let running: Promise<void> | undefined;
@@ -258,7 +258,7 @@ export function createSender(
   /**
    * Sends one claimed row on `lane` (one SMTP connection's worth of sequential sends). Every path
    * ends the row in a state, except a message the relay accepted: that one is recorded `sent` in
-   * the same statement that moves the lane's next row to `sending` (or by `finishLane`), so a lane
+   * the same statement that moves the lane's next row to `sending` (or at the end of the lane), so a lane
    * never has more than one row whose outcome a crash would leave in doubt.
    */
   async function sendOne(
@@ -271,12 +271,9 @@ export function createSender(
       await skipClaimed(deps.db, delivery.id, workerId, 'no papers left to send');
       return 'skipped';
     }
-    const now = deps.now();
     const accepted = lane.accepted;
     lane.accepted = undefined;
-    const attempts = accepted
-      ? await markSentThenSending(deps.db, accepted, { id: delivery.id, workerId, now })
-      : await markSending(deps.db, delivery.id, workerId, now);
+    const attempts = await transition(accepted, delivery.id);
     if (attempts === null)
       return (await skipUnsendable(deps.db, delivery.id, workerId, delivery.subscriber)) ?? 'skipped';
     let message: OutgoingMessage;
@@ -373,10 +370,7 @@ export function createSender(
         if (outcome === 'deferred') deferredIds.add(delivery.id);
         hooks.onOutcome?.(outcome, outcome === 'sent' ? (performance.now() - started) / 1000 : null);
       }
-      if (lane.accepted) {
-        const { id, messageId, at } = lane.accepted;
-        await markSent(deps.db, id, messageId, at);
-      }
+      if (lane.accepted) await transition(lane.accepted, undefined);
     };
     await Promise.all(Array.from({ length: settings.maxConnections }, runLane));
     // Rows the loop above left alone (stopping, breaker open) go back to the queue untried.
