@@ -271,18 +271,24 @@ export function createSender(
       await skipClaimed(deps.db, delivery.id, workerId, 'no papers left to send');
       return 'skipped';
     }
+    template ??= await compileDigestTemplate();
     const accepted = lane.accepted;
     lane.accepted = undefined;
-    const attempts = await transition(accepted, delivery.id);
-    if (attempts === null)
-      return (await skipUnsendable(deps.db, delivery.id, workerId, delivery.subscriber)) ?? 'skipped';
-    let message: OutgoingMessage;
+    // The message is built while the database answers (only synchronous code until the await),
+    // and sent only if the answer says so: the re-check is still the last step before SMTP.
+    const moved = transition(accepted, delivery.id);
+    let message: OutgoingMessage | Error;
     try {
-      template ??= await compileDigestTemplate();
       message = digestMessage(deps, template, delivery, papers, settings);
     } catch (error) {
+      message = error instanceof Error ? error : new Error(String(error));
+    }
+    const attempts = await moved;
+    if (attempts === null)
+      return (await skipUnsendable(deps.db, delivery.id, workerId, delivery.subscriber)) ?? 'skipped';
+    if (message instanceof Error) {
       // One reader's bad data fails that reader's row, never the batch.
-      await markFailed(deps.db, delivery.id, `could not render: ${(error as Error).message}`.slice(0, 500));
+      await markFailed(deps.db, delivery.id, `could not render: ${message.message}`.slice(0, 500));
       return 'failed';
     }
     try {

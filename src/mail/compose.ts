@@ -22,14 +22,16 @@ export interface ComposeInput {
 }
 
 /**
- * Builds the RFC 5322 text of a multipart/alternative message (plain text, then HTML, both UTF-8
- * in base64) in one pass. nodemailer's own composer streams every 76-character line through
- * several transforms; measured here on 32 KB digests it costs twice the CPU of this, and one
- * worker's CPU is what limits sending. Encoding of non-ASCII header words and line folding are
- * nodemailer's (mime-funcs), and nodemailer still sends it (and signs it, with DKIM).
+ * Builds the RFC 5322 bytes of a multipart/alternative message (plain text, then HTML, both UTF-8
+ * in base64) in one pass, straight into one buffer. nodemailer's own composer streams every
+ * 76-character line through several transforms; measured here on 32 KB digests it costs twice the
+ * CPU of this, and one worker's CPU is what limits sending. Building bytes rather than a string
+ * spares nodemailer encoding it again and allocates a third as much per message (the garbage
+ * collector's work was a fifth of the worker's CPU). Encoding of non-ASCII header words and line
+ * folding are nodemailer's (mime-funcs), and nodemailer still sends it (and signs it, with DKIM).
  */
 export function composeMessage(input: ComposeInput): {
-  raw: string;
+  raw: Buffer;
   messageId: string;
   envelope: { from: string; to: string[] };
 } {
@@ -46,22 +48,18 @@ export function composeMessage(input: ComposeInput): {
     ['MIME-Version', '1.0'],
     ['Content-Type', `multipart/alternative; boundary="${BOUNDARY}"`],
   ];
-  const raw = [
-    ...headers.map(([name, value]) => foldLines(`${name}: ${value}`, 76, false)),
-    '',
-    `--${BOUNDARY}`,
-    'Content-Type: text/plain; charset=utf-8',
-    'Content-Transfer-Encoding: base64',
-    '',
-    base64Lines(input.text),
-    `--${BOUNDARY}`,
-    'Content-Type: text/html; charset=utf-8',
-    'Content-Transfer-Encoding: base64',
-    '',
-    base64Lines(input.html),
-    `--${BOUNDARY}--`,
-    '',
-  ].join('\r\n');
+  const head = headers.map(([name, value]) => foldLines(`${name}: ${value}`, 76, false)).join('\r\n');
+  const text = base64(input.text);
+  const html = base64(input.html);
+  const raw = Buffer.allocUnsafe(
+    Buffer.byteLength(head) + PARTS_LENGTH + linedLength(text) + linedLength(html),
+  );
+  let at = raw.write(head);
+  at += raw.write(TEXT_PART, at, 'latin1');
+  at = writeLines(text, raw, at);
+  at += raw.write(HTML_PART, at, 'latin1');
+  at = writeLines(html, raw, at);
+  raw.write(END, at, 'latin1');
   return { raw, messageId, envelope: { from: from.address, to: [input.to] } };
 }
 
@@ -81,10 +79,40 @@ function oneLine(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 }
 
-/** UTF-8 in base64, in lines of 76 characters (RFC 2045). */
-function base64Lines(text: string): string {
-  const encoded = Buffer.from(text, 'utf8').toString('base64');
-  const lines: string[] = [];
-  for (let at = 0; at < encoded.length; at += LINE) lines.push(encoded.slice(at, at + LINE));
-  return lines.join('\r\n');
+const TEXT_PART = `\r\n\r\n--${BOUNDARY}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`;
+const HTML_PART = `\r\n--${BOUNDARY}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`;
+const END = `\r\n--${BOUNDARY}--\r\n`;
+const PARTS_LENGTH = TEXT_PART.length + HTML_PART.length + END.length;
+
+/** Holds the UTF-8 bytes of one part at a time: composing is synchronous, so one buffer serves all. */
+let utf8 = Buffer.allocUnsafe(64 * 1024);
+
+/** `text` in UTF-8, in base64. */
+function base64(text: string): string {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8.
+  if (utf8.length < text.length * 3) utf8 = Buffer.allocUnsafe(text.length * 3);
+  return utf8.toString('base64', 0, utf8.write(text, 0, 'utf8'));
+}
+
+/** The length of `encoded` in lines of 76 characters joined by CRLF (RFC 2045). */
+function linedLength(encoded: string): number {
+  return encoded.length + 2 * Math.max(0, Math.ceil(encoded.length / LINE) - 1);
+}
+
+/**
+ * Writes `encoded` into `target` from `at` in lines of 76 characters joined by CRLF; returns where
+ * it ends. It is written whole where its last line ends, then each line is moved forward to its
+ * place: no allocation per line, and a line's place never reaches text still to be moved.
+ */
+function writeLines(encoded: string, target: Buffer, at: number): number {
+  const lines = Math.ceil(encoded.length / LINE);
+  const start = at + 2 * Math.max(0, lines - 1);
+  const end = start + target.write(encoded, start, 'latin1');
+  for (let line = 0; line < lines; line++) {
+    const from = start + line * LINE;
+    const to = at + line * (LINE + 2);
+    target.copyWithin(to, from, Math.min(from + LINE, end));
+    if (line < lines - 1) target.writeUInt16BE(0x0d0a, to + LINE);
+  }
+  return end;
 }

@@ -57,7 +57,8 @@ export function createMailer(smtpUrl: string, from: string, options: MailerOptio
   return {
     async send(message) {
       const { raw, messageId, envelope } = composeMessage({ ...message, from, date: new Date() });
-      const info = await transport.sendMail({ envelope, raw });
+      // The Message-ID is in `raw` already; naming it spares nodemailer generating one of its own.
+      const info = await transport.sendMail({ envelope, raw, messageId });
       return { messageId, response: info.response };
     },
     async verify() {

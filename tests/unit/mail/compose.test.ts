@@ -19,6 +19,7 @@ describe('composeMessage', () => {
       html,
       messageId: '<digest.2026-11-20.x@papers.example>',
     });
+    const lines = raw.toString('latin1').split('\r\n');
     const email = await PostalMime.parse(raw);
     expect(email.from).toMatchObject({ name: 'Paperboy Digest', address: 'digest@papers.example' });
     expect(email.to).toEqual([expect.objectContaining({ address: 'reader@example.com' })]);
@@ -29,7 +30,22 @@ describe('composeMessage', () => {
     expect(messageId).toBe('<digest.2026-11-20.x@papers.example>');
     expect(envelope).toEqual({ from: 'digest@papers.example', to: ['reader@example.com'] });
     // RFC 5322: no line over 998 characters; ours keep to 76 in the body.
-    expect(Math.max(...raw.split('\r\n').map((line) => line.length))).toBeLessThanOrEqual(998);
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(998);
+  });
+
+  test('parts of every length come back whole, in lines of 76 characters with no bare CR or LF', async () => {
+    // Lengths around a line's worth of base64 (57 bytes), in one- to four-byte UTF-8 characters.
+    for (const length of [0, 1, 56, 57, 58, 113, 114, 115, 1000]) {
+      const html = [...'aé“😀'.repeat(length)].slice(0, length).join('');
+      const text = `${'x'.repeat(length)}\n.`;
+      const { raw } = composeMessage({ ...base, html, text });
+      const email = await PostalMime.parse(raw);
+      expect(email.html ?? '').toBe(html);
+      expect(email.text).toBe(text);
+      const body = raw.toString('latin1').split('\r\n\r\n').slice(1).join('\r\n\r\n');
+      expect(body).not.toMatch(/\r(?!\n)|(?<!\r)\n/);
+      expect(Math.max(...body.split('\r\n').map((line) => line.length))).toBeLessThanOrEqual(76);
+    }
   });
 
   test('non-ASCII subjects and names are encoded words that decode to the original', async () => {
@@ -38,7 +54,7 @@ describe('composeMessage', () => {
       from: 'Zeitungsjunge Ü <z@papers.example>',
       subject: 'Zwölf Papiere: “Diffusion” für dich',
     });
-    expect([...raw].every((char) => char.charCodeAt(0) < 128)).toBe(true);
+    expect(raw.every((byte) => byte < 128)).toBe(true);
     const email = await PostalMime.parse(raw);
     expect(email.subject).toBe('Zwölf Papiere: “Diffusion” für dich');
     expect(email.from?.name).toBe('Zeitungsjunge Ü');
