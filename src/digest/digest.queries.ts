@@ -1,6 +1,7 @@
 import { isoDate } from '../dates.ts';
 import type { Db } from '../db.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
+import type { SubscriberStatus } from '../generated/prisma/enums.ts';
 import type { SlotGroup } from './schedule.ts';
 
 const READER_SELECT = {
@@ -206,13 +207,56 @@ export async function loadDelivery(db: Db, id: string) {
   return db.delivery.findUnique({ where: { id }, select: RENDERABLE });
 }
 
-/** Deliveries with everything needed to render and address them (a worker's claimed batch). */
-export async function loadDeliveries(db: Db, ids: string[]) {
-  return db.delivery.findMany({ where: { id: { in: ids } }, select: RENDERABLE });
+/** A delivery as rendering needs it. */
+export interface RenderableDelivery {
+  id: string;
+  digestDate: Date;
+  sentAt: Date | null;
+  subscriber: { id: string; email: string; status: SubscriberStatus; tokenVersion: number };
+  /** In the planned order. */
+  papers: { paperId: string; why: string }[];
 }
 
-/** A delivery as rendering needs it. */
-export type RenderableDelivery = Awaited<ReturnType<typeof loadDeliveries>>[number];
+/**
+ * Deliveries with everything needed to render and address them (a worker's claimed batch), in
+ * one statement: Prisma's nested read of the same took ~12 ms of the worker's CPU per 100 rows.
+ */
+export async function loadDeliveries(db: Db, ids: string[]): Promise<RenderableDelivery[]> {
+  const rows = await db.$queryRaw<
+    {
+      id: string;
+      digest_date: Date;
+      sent_at: Date | null;
+      subscriber_id: string;
+      email: string;
+      status: SubscriberStatus;
+      token_version: number;
+      papers: string | null;
+    }[]
+  >`
+    SELECT d.id, d.digest_date, d.sent_at, s.id AS subscriber_id, s.email, s.status::text AS status,
+      s.token_version, p.papers
+    FROM deliveries d
+    JOIN subscribers s ON s.id = d.subscriber_id
+    -- As JSON text: parsing it is native, where text arrays are parsed a character at a time.
+    CROSS JOIN LATERAL (
+      SELECT json_agg(json_build_object('paperId', x.paper_id, 'why', x.why) ORDER BY x.position)::text AS papers
+      FROM delivery_papers x WHERE x.delivery_id = d.id) p
+    WHERE d.id = ANY(${ids}::uuid[])
+    ORDER BY d.planned_at, d.id`;
+  return rows.map((row) => ({
+    id: row.id,
+    digestDate: row.digest_date,
+    sentAt: row.sent_at,
+    subscriber: {
+      id: row.subscriber_id,
+      email: row.email,
+      status: row.status,
+      tokenVersion: row.token_version,
+    },
+    papers: row.papers ? (JSON.parse(row.papers) as RenderableDelivery['papers']) : [],
+  }));
+}
 
 /** A reader's most recent sent deliveries with their papers in order, newest first (for their private feed). */
 export async function findRecentSentDeliveries(db: Db, subscriberId: string, take: number) {
