@@ -3,7 +3,8 @@
  * render digests from the compiled template (and, as the baseline in the same run, with MJML per
  * email), and send through one worker to an SMTP sink in another process.
  * Prints one JSON line (the last line): {readers, papers, planPerSec, renderPerSec,
- * mjmlPerEmailPerSec, sendPerSec, peakRssMb, …}.
+ * mjmlPerEmailPerSec, sendPerSec, peakRssMb, …, senderCpuMsPerMessage, sinkCpuMsPerMessage,
+ * postgresCpuMsPerMessage}.
  *
  *   npm run bench -- --readers 20000 --papers 500 [--send 5000] [--connections 5] [--smtp URL]
  *
@@ -68,6 +69,28 @@ async function freshDatabase(url: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await client.query(`CREATE DATABASE "${name}"`);
   await client.end();
+}
+
+/**
+ * CPU time so far (ms) of the PostgreSQL backends serving the bench database, read from /proc:
+ * null when the server is not on this machine or its processes cannot be read.
+ */
+async function backendCpuMs(db: pg.Client): Promise<number | null> {
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(baseUrl).hostname)) return null;
+  const { rows } = await db.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  let ticks = 0;
+  for (const { pid } of rows) {
+    try {
+      // utime and stime, fields 14 and 15, counted after the command name's closing parenthesis.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return null;
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
 }
 
 interface Sink {
@@ -244,12 +267,16 @@ async function main(): Promise<void> {
   );
   const sender = createSender(deps, { maxConnections: connections, batchSize: 100 });
   const sinkCpuBefore = (await sink?.cpuMs()) ?? 0;
+  const backendCpuBefore = await backendCpuMs(raw);
   const cpuBefore = process.cpuUsage();
   started = performance.now();
   const sent = await sender.drain();
   const sendSeconds = seconds(started);
   const cpu = process.cpuUsage(cpuBefore);
   const sinkCpuMs = ((await sink?.cpuMs()) ?? 0) - sinkCpuBefore;
+  const backendCpuAfter = await backendCpuMs(raw);
+  const postgresCpuMs =
+    backendCpuBefore === null || backendCpuAfter === null ? null : backendCpuAfter - backendCpuBefore;
   await sender.stop();
   log(`sent ${sent.sent} (failed ${sent.failed}, deferred ${sent.deferred}) in ${sendSeconds.toFixed(1)} s`);
 
@@ -274,6 +301,8 @@ async function main(): Promise<void> {
       // Where the send time goes: CPU per message in this process and in the sink's.
       senderCpuMsPerMessage: Number(((cpu.user + cpu.system) / 1000 / sent.sent).toFixed(2)),
       sinkCpuMsPerMessage: sink ? Number((sinkCpuMs / sent.sent).toFixed(2)) : null,
+      // The bench database's PostgreSQL backends (state updates, claims, loads), when on this machine.
+      postgresCpuMsPerMessage: postgresCpuMs === null ? null : Number((postgresCpuMs / sent.sent).toFixed(2)),
     }),
   );
 }
