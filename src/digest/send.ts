@@ -178,6 +178,13 @@ export function digestMessage(
   };
 }
 
+/** Rows claimed for this worker, with what rendering them needs. */
+interface ClaimedBatch {
+  ids: string[];
+  batch: RenderableDelivery[];
+  papers: Map<string, Paper>;
+}
+
 /** One SMTP connection's sequence of sends: the message it last had accepted, not yet recorded. */
 interface Lane {
   accepted: AcceptedMessage | undefined;
@@ -332,15 +339,8 @@ export function createSender(
     }
   }
 
-  /**
-   * Claims one batch and sends it; returns the rows it claimed. Rows deferred earlier in the same
-   * tally and claimed again count once in `claimed` and end in one bucket.
-   */
-  async function sendBatch(
-    dates: Date[] | undefined,
-    tally: SendTally,
-    deferredIds: Set<string>,
-  ): Promise<number> {
+  /** Sweeps, claims up to a batch of due rows, and loads what rendering them needs. */
+  async function claimNext(dates: Date[] | undefined): Promise<ClaimedBatch> {
     await sweep();
     const ids = await claimBatch(deps.db, {
       workerId,
@@ -350,15 +350,55 @@ export function createSender(
       limit: breaker.halfOpen ? 1 : settings.batchSize,
       dates,
     });
+    if (ids.length === 0) return { ids, batch: [], papers: new Map() };
+    const batch = await loadDeliveries(deps.db, ids);
+    return { ids, batch, papers: await papersOf(deps, batch) };
+  }
+
+  /**
+   * The next batch, claimed and loaded while the current one is sent, so the connections do not
+   * idle between batches (the claim and the loads were ~11 % of a drain's time).
+   */
+  let prefetched: Promise<ClaimedBatch> | undefined;
+
+  /** Gives back the batch claimed ahead when it will not be sent now (stopping, breaker open). */
+  async function dropPrefetched(): Promise<void> {
+    const pending = prefetched;
+    prefetched = undefined;
+    if (!pending) return;
+    await pending.catch(() => undefined);
+    await releaseClaims(deps.db, workerId);
+  }
+
+  /**
+   * Takes one claimed batch (claimed ahead, or now) and sends it; returns the rows it claimed.
+   * Rows deferred earlier in the same tally and claimed again count once in `claimed` and end in
+   * one bucket.
+   */
+  async function sendBatch(
+    dates: Date[] | undefined,
+    tally: SendTally,
+    deferredIds: Set<string>,
+  ): Promise<number> {
+    if (breaker.halfOpen) await dropPrefetched();
+    const ahead = prefetched;
+    prefetched = undefined;
+    let claimed = await (ahead ?? claimNext(dates));
+    // Claimed ahead and found nothing: rows the last batch put back (a retry due at once) may be due now.
+    if (ahead && claimed.ids.length === 0) claimed = await claimNext(dates);
+    const { ids, batch, papers } = claimed;
     if (ids.length === 0) return 0;
     for (const id of ids) {
       if (deferredIds.delete(id)) tally.deferred--;
       else tally.claimed++;
     }
-    const batch = await loadDeliveries(deps.db, ids);
     // A reader erased between the claim and the load takes their rows with them.
     tally.skipped += ids.length - batch.length;
-    const papers = await papersOf(deps, batch);
+    if (!breaker.halfOpen) {
+      prefetched = claimNext(dates);
+      // Awaited by the next batch or by dropPrefetched; a failure is reported there.
+      prefetched.catch(() => undefined);
+    }
     const tried = new Set<string>();
     let next = 0;
     const runLane = async () => {
@@ -379,6 +419,7 @@ export function createSender(
       if (lane.accepted) await transition(lane.accepted, undefined);
     };
     await Promise.all(Array.from({ length: settings.maxConnections }, runLane));
+    if (stopping || breaker.opened) await dropPrefetched();
     // Rows the loop above left alone (stopping, breaker open) go back to the queue untried.
     const untried = batch.filter((delivery) => !tried.has(delivery.id));
     if (untried.length > 0) {
@@ -399,6 +440,7 @@ export function createSender(
         if ((await sendBatch(dates, tally, deferredIds)) === 0) break;
         onProgress?.(tally);
       }
+      await dropPrefetched();
       tally.deferred = deferredIds.size;
       return tally;
     },
@@ -408,6 +450,7 @@ export function createSender(
         const deferredIds = new Set<string>();
         while (!stopping) {
           if (breaker.opened) {
+            await dropPrefetched().catch(() => {});
             await sleep(POLL_MS);
             continue;
           }
@@ -421,6 +464,7 @@ export function createSender(
           if (deferredIds.size > 10_000) deferredIds.clear();
           if (claimed === 0 && !stopping) await sleep(POLL_MS);
         }
+        await dropPrefetched().catch(() => {});
       })();
       return running;
     },
