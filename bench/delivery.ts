@@ -55,8 +55,12 @@ const smtpFlag = stringFlag('smtp');
 const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/paperboy_bench';
 
 let peakRss = process.memoryUsage().rss;
+/** The peak since the current phase began: the planning phase alone is what a planner process holds. */
+let phasePeakRss = peakRss;
 const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const rss = process.memoryUsage().rss;
+  peakRss = Math.max(peakRss, rss);
+  phasePeakRss = Math.max(phasePeakRss, rss);
 }, 50);
 
 /** Drops and creates the bench database. */
@@ -229,9 +233,11 @@ async function main(): Promise<void> {
   };
 
   // Plan: every reader, for today, database writes included.
+  phasePeakRss = process.memoryUsage().rss;
   started = performance.now();
   const plan = await runDigest(deps, { date: isoDate(now), planOnly: true });
   const planSeconds = seconds(started);
+  const planPeakRss = Math.max(phasePeakRss, process.memoryUsage().rss);
   log(`planned ${plan.planned} (skipped ${plan.skipped}) in ${planSeconds.toFixed(1)} s`);
 
   // Render: the compiled template, then MJML per email as the naive baseline.
@@ -294,6 +300,7 @@ async function main(): Promise<void> {
       mjmlPerEmailPerSec: Number(mjmlPerEmailPerSec.toFixed(1)),
       sendPerSec: Math.round(sent.sent / sendSeconds),
       peakRssMb: Math.round(peakRss / 1_048_576),
+      planPeakRssMb: Math.round(planPeakRss / 1_048_576),
       renderSpeedup: Math.round(renderPerSec / mjmlPerEmailPerSec),
       avgHtmlKb: Number((bytes / batch.length / 1024).toFixed(1)),
       sent: sent.sent,
