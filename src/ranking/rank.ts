@@ -2,6 +2,7 @@ import type { Paper } from '../papers/paper.ts';
 import { Arena } from './arena.ts';
 import { Bm25Index, type DocFields } from './bm25.ts';
 import { DiverseSelection, reachable, Similarity } from './diversity.ts';
+import { Neighbours } from './neighbours.ts';
 import { type Explanation, explanationOf, interestPart, type Part, topicPart } from './parts.ts';
 import type { RankingTopic } from './query.ts';
 import { tokenize } from './text.ts';
@@ -85,6 +86,8 @@ export interface PaperIndex {
   /** Lower-cased author name → the papers they wrote, for followed authors. */
   byAuthor: Map<string, number[]>;
   similarity: Similarity;
+  /** Each paper's most similar papers, for score regularisation. */
+  neighbours: Neighbours;
   /** Each paper's position in id order (the tie-break). */
   idRank: Int32Array;
   /** Zeroed working space of one number per paper, reused by every reader. */
@@ -154,6 +157,7 @@ export function indexPapers(
     shared: new Map(),
     byAuthor,
     similarity,
+    neighbours: new Neighbours(similarity, idRank),
     idRank,
     scratch: new Float64Array(papers.length),
     work: new Float64Array(papers.length),
@@ -338,7 +342,8 @@ function ensurePool(size: number): void {
 
 /**
  * Ranks the day's papers for one reader. Relevance is the sum, over the reader's topics and
- * interests, of each one's share of its best match today (0 without enough evidence), scaled so
+ * interests, of each one's share of its best match today (0 without enough evidence; the shares
+ * of score regularised by similar papers', see neighbours.ts), scaled so
  * the reader's best paper is 1; the score is (1 − w)·relevance + w·trending; maximal marginal
  * relevance then fills `limit` slots so near-identical papers do not crowd the digest. Followed
  * authors' papers come first; excluded words and papers already sent never appear.
