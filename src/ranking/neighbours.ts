@@ -10,9 +10,9 @@
  */
 import type { Similarity } from './diversity.ts';
 
-/** How many of a paper's most similar papers vouch for it. */
+/** How many of a paper's most similar papers vouch for it (the default of `RankingOptions.neighbours`). */
 export const NEIGHBOURS = 40;
-/** The share of a paper's regularised score that comes from its neighbours. */
+/** The share of a paper's regularised score that comes from its neighbours (the default of `RankingOptions.neighbourWeight`). */
 export const NEIGHBOUR_WEIGHT = 0.5;
 
 /** A paper's neighbours, most similar first, and their similarities to it (all positive). */
@@ -22,8 +22,9 @@ export interface Neighbourhood {
 }
 
 /**
- * Each paper's NEIGHBOURS most similar other papers (cosine > 0; ties by id, so the input order
- * does not matter), worked out on first use, once per paper and run.
+ * Each paper's `count` most similar other papers (cosine > 0; ties by id, so the input order does
+ * not matter), worked out on first use, once per paper and run, and the share `weight` of a
+ * regularised score they make.
  */
 export class Neighbours {
   private readonly found: (Neighbourhood | undefined)[];
@@ -34,7 +35,10 @@ export class Neighbours {
     private readonly similarity: Similarity,
     /** Each paper's position in id order (the tie-break). */
     private readonly idRank: Int32Array,
+    readonly count: number,
+    readonly weight: number,
   ) {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError('neighbours must be a whole number');
     this.found = new Array(idRank.length);
     this.row = new Float64Array(idRank.length);
   }
@@ -42,7 +46,7 @@ export class Neighbours {
   of(i: number): Neighbourhood {
     let hood = this.found[i];
     if (!hood) {
-      const { row, similarity, idRank } = this;
+      const { row, similarity, idRank, count } = this;
       const closer = (a: number, b: number) =>
         (row[a] as number) > (row[b] as number) ||
         (row[a] === row[b] && (idRank[a] as number) < (idRank[b] as number));
@@ -51,8 +55,8 @@ export class Neighbours {
       for (let j = 0; j < row.length; j++) {
         row[j] = similarity.between(i, j);
         if (j === i || !((row[j] as number) > 0)) continue;
-        if (nearest.length === NEIGHBOURS) {
-          if (!closer(j, nearest[NEIGHBOURS - 1] as number)) continue;
+        if (nearest.length === count) {
+          if (count === 0 || !closer(j, nearest[count - 1] as number)) continue;
           nearest.pop();
         }
         let at = nearest.length;
@@ -73,7 +77,8 @@ export class Neighbours {
  * Paper i's score regularised by its neighbours': (1 − w)·its own + w·the similarity-weighted
  * mean of theirs (its own alone when it has no neighbours).
  */
-export function regularisedScore(scores: Float64Array, i: number, hood: Neighbourhood): number {
+export function regularisedScore(scores: Float64Array, i: number, neighbours: Neighbours): number {
+  const hood = neighbours.of(i);
   const own = scores[i] as number;
   let weighted = 0;
   let total = 0;
@@ -83,5 +88,5 @@ export function regularisedScore(scores: Float64Array, i: number, hood: Neighbou
     total += similarity;
   }
   if (total === 0) return own;
-  return (1 - NEIGHBOUR_WEIGHT) * own + (NEIGHBOUR_WEIGHT * weighted) / total;
+  return (1 - neighbours.weight) * own + (neighbours.weight * weighted) / total;
 }

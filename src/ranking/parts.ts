@@ -75,7 +75,7 @@ function buildPart(source: PartSource, kind: Part['kind'], label: string, query:
     matches.push(i);
   });
   // Which papers match is decided on their own evidence; how they rank, with their neighbours'.
-  const regularised = matches.map((i) => regularisedScore(scores, i, source.neighbours.of(i)));
+  const regularised = matches.map((i) => regularisedScore(scores, i, source.neighbours));
   const top = Math.max(0, ...regularised);
   const strength = new Float64Array(scores.length);
   matches.forEach((i, m) => {

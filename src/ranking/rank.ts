@@ -2,7 +2,7 @@ import type { Paper } from '../papers/paper.ts';
 import { Arena } from './arena.ts';
 import { Bm25Index, type DocFields } from './bm25.ts';
 import { DiverseSelection, reachable, Similarity } from './diversity.ts';
-import { Neighbours } from './neighbours.ts';
+import { NEIGHBOUR_WEIGHT, NEIGHBOURS, Neighbours } from './neighbours.ts';
 import { type Explanation, explanationOf, interestPart, type Part, topicPart } from './parts.ts';
 import type { RankingTopic } from './query.ts';
 import { tokenize } from './text.ts';
@@ -44,13 +44,22 @@ export interface RankingOptions {
   trendingWeight: number;
   /** λ of maximal marginal relevance: 1 ignores diversity, lower values spread the digest. */
   diversity: number;
+  /** Score regularisation (neighbours.ts): how many similar papers vouch for a match… */
+  neighbours: number;
+  /** …and the share of its score they make (0: matches ordered by their own scores). */
+  neighbourWeight: number;
   now: Date;
 }
 
 /** A paper as ranking takes it: any paper, plus its upvote rise when the planner knows it. */
 export type RankablePaper = Paper & Pick<TrendingInput, 'upvotesGained'>;
 
-const DEFAULTS = { trendingWeight: 0.3, diversity: 0.75 };
+const DEFAULTS = {
+  trendingWeight: 0.3,
+  diversity: 0.75,
+  neighbours: NEIGHBOURS,
+  neighbourWeight: NEIGHBOUR_WEIGHT,
+};
 /** Followed authors outrank any mix of relevance and trending (each at most 1). */
 const AUTHOR_BONUS = 10;
 /** Distinct topic-and-interest sets remembered per run (a bound on memory, not on correctness). */
@@ -157,7 +166,7 @@ export function indexPapers(
     shared: new Map(),
     byAuthor,
     similarity,
-    neighbours: new Neighbours(similarity, idRank),
+    neighbours: new Neighbours(similarity, idRank, settings.neighbours, settings.neighbourWeight),
     idRank,
     scratch: new Float64Array(papers.length),
     work: new Float64Array(papers.length),

@@ -49,7 +49,7 @@ function part(
     return s > 0 && s >= PART_FLOOR * best && covered >= MIN_COVERAGE;
   });
   // Matching papers are ordered by their scores regularised by their neighbours'.
-  const regularised = matching.map((i) => regularisedScore(score, i, index.neighbours.of(i)));
+  const regularised = matching.map((i) => regularisedScore(score, i, index.neighbours));
   const top = Math.max(0, ...regularised);
   const strength = new Float64Array(score.length);
   matching.forEach((i, m) => {

@@ -64,8 +64,13 @@ describe('the shared fast path', () => {
         // Settings are 0 to 1 in config; the ranker must stay exact outside that range too.
         fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: -2, max: 12, noNaN: true })),
         fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: -1, max: 2, noNaN: true })),
-        (papers, readers, trendingWeight, diversity) => {
-          const index = indexPapers(papers, { now: NOW, trendingWeight, diversity });
+        // Score regularisation: the default, or any neighbourhood (0 to more than the papers) and share.
+        fc.oneof(
+          fc.constant({}),
+          fc.record({ neighbours: fc.nat(45), neighbourWeight: fc.double({ min: 0, max: 1, noNaN: true }) }),
+        ),
+        (papers, readers, trendingWeight, diversity, regularisation) => {
+          const index = indexPapers(papers, { now: NOW, trendingWeight, diversity, ...regularisation });
           const asShared = sharedPreferences();
           for (const reader of readers) {
             const prefs: Preferences = {
