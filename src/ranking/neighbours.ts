@@ -9,6 +9,7 @@
  * of the range that held up on held-out interests, not the best point of the whole set.
  */
 import type { Similarity } from './diversity.ts';
+import { bestDocuments } from './query.ts';
 
 /** How many of a paper's most similar papers vouch for it (the default of `RankingOptions.neighbours`). */
 export const NEIGHBOURS = 40;
@@ -46,23 +47,9 @@ export class Neighbours {
   of(i: number): Neighbourhood {
     let hood = this.found[i];
     if (!hood) {
-      const { row, similarity, idRank, count } = this;
-      const closer = (a: number, b: number) =>
-        (row[a] as number) > (row[b] as number) ||
-        (row[a] === row[b] && (idRank[a] as number) < (idRank[b] as number));
-      // The nearest so far, in order: one pass, each paper placed after those closer than it.
-      const nearest: number[] = [];
-      for (let j = 0; j < row.length; j++) {
-        row[j] = similarity.between(i, j);
-        if (j === i || !((row[j] as number) > 0)) continue;
-        if (nearest.length === count) {
-          if (count === 0 || !closer(j, nearest[count - 1] as number)) continue;
-          nearest.pop();
-        }
-        let at = nearest.length;
-        while (at > 0 && closer(j, nearest[at - 1] as number)) at--;
-        nearest.splice(at, 0, j);
-      }
+      const { row, similarity } = this;
+      for (let j = 0; j < row.length; j++) row[j] = j === i ? 0 : similarity.between(i, j);
+      const nearest = bestDocuments(row, this.count, this.idRank);
       hood = {
         papers: Int32Array.from(nearest),
         similarities: Float64Array.from(nearest, (j) => row[j] as number),

@@ -43,6 +43,8 @@ export interface PartSource {
   bm25: Bm25Index;
   docs: readonly DocFields[];
   neighbours: Neighbours;
+  /** Each paper's position in id order (the tie-break). */
+  idRank: Int32Array;
   parts: Map<string, Part>;
   /** Paper and the ids of the parts it matches → its explanation (see `explanationOf`). */
   explanations: Map<string, Explanation>;
@@ -147,7 +149,12 @@ export function interestPart(source: PartSource, text: string): Part {
   let part = source.parts.get(key);
   if (!part) {
     const seed = interestSeed(text);
-    part = buildPart(source, 'interest', text, withFeedback(source.bm25, seed, source.bm25.score(seed)));
+    part = buildPart(
+      source,
+      'interest',
+      text,
+      withFeedback(source.bm25, seed, source.bm25.score(seed), source.idRank),
+    );
     source.parts.set(key, part);
   }
   return part;

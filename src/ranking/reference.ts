@@ -111,7 +111,12 @@ export function rankPapersReference(index: PaperIndex, prefs: Preferences): Rank
       .filter((text) => text.trim())
       .map((text) => {
         const seed = interestSeed(text);
-        return part(index, 'interest', text, withFeedback(index.bm25, seed, scores(index.bm25, seed)));
+        return part(
+          index,
+          'interest',
+          text,
+          withFeedback(index.bm25, seed, scores(index.bm25, seed), index.idRank),
+        );
       }),
   ];
   const n = index.papers.length;

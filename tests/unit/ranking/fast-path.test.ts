@@ -174,19 +174,21 @@ describe('the shared fast path', () => {
 });
 
 describe('bestDocuments', () => {
-  test('is the first n of the positive scores sorted best first, ties by position', () => {
+  test('is the first n of the positive scores sorted best first, ties by rank', () => {
+    const scoresAndRanks = fc
+      .array(fc.constantFrom(0, 0.5, 1, 1.5, 2, 3, -1), { maxLength: 40 })
+      .chain((values) =>
+        fc.tuple(fc.constant(values), fc.shuffledSubarray([...values.keys()], { minLength: values.length })),
+      );
     fc.assert(
-      fc.property(
-        fc.array(fc.constantFrom(0, 0.5, 1, 1.5, 2, 3, -1), { maxLength: 40 }),
-        fc.integer({ min: 1, max: 8 }),
-        (values, n) => {
-          const scores = Float64Array.from(values);
-          const sorted = [...scores.keys()]
-            .filter((i) => (scores[i] ?? 0) > 0)
-            .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
-          expect(bestDocuments(scores, n)).toEqual(sorted.slice(0, n));
-        },
-      ),
+      fc.property(scoresAndRanks, fc.integer({ min: 0, max: 8 }), ([values, ranks], n) => {
+        const scores = Float64Array.from(values);
+        const rank = Int32Array.from(ranks);
+        const sorted = [...scores.keys()]
+          .filter((i) => (scores[i] ?? 0) > 0)
+          .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || (rank[a] ?? 0) - (rank[b] ?? 0));
+        expect(bestDocuments(scores, n, rank)).toEqual(sorted.slice(0, n));
+      }),
     );
   });
 });

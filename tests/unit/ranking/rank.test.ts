@@ -150,11 +150,33 @@ describe('queries and expansion', () => {
   });
   test('feedback adds the strongest words of the best matches, at a lower weight', () => {
     const query = textQuery('graph');
-    const expanded = withFeedback(index.bm25, query, index.bm25.score(query));
+    const expanded = withFeedback(index.bm25, query, index.bm25.score(query), index.idRank);
     const added = expanded.slice(query.length);
     expect(added.length).toBeGreaterThan(0);
     expect(added.every((t) => t.weight <= 0.35)).toBe(true);
     expect(added.map((t) => t.tokens[0])).toContain(tokenize('gnn')[0]);
+  });
+});
+
+describe('input order', () => {
+  test('feedback takes equally good matches by id, so the order papers come in does not change a ranking', () => {
+    // p4 and p5 tie for feedback's fifth document; which one it reads decides whether p5 matches.
+    const day = (
+      [
+        ['protein graph', 'graph'],
+        ['protein gnn', 'graph'],
+        ['protein', 'graph'],
+        ['protein graph graph', 'graph'],
+        ['graph', 'protein graph graph graph graph graph field graph graph neural'],
+        ['graph graph field', 'graph graph neural protein'],
+      ] as [string, string][]
+    ).map(([title, abstract], i) => paper({ id: `p${i}`, title, abstract, ...seen }));
+    const reader = prefs({ interests: ['protein'], limit: 1 });
+    const forwards = rankPapers(indexPapers(day, { now: NOW }), reader).map((r) => r.paper.id);
+    expect(forwards).toEqual(['p5']);
+    expect(rankPapers(indexPapers([...day].reverse(), { now: NOW }), reader).map((r) => r.paper.id)).toEqual(
+      forwards,
+    );
   });
 });
 
