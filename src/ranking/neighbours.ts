@@ -40,6 +40,8 @@ export class Neighbours {
     readonly weight: number,
   ) {
     if (!Number.isInteger(count) || count < 0) throw new RangeError('neighbours must be a whole number');
+    // Below 1, a matching paper's own score always counts, so its regularised score is positive.
+    if (!(weight >= 0 && weight < 1)) throw new RangeError('neighbourWeight must be at least 0 and below 1');
     this.found = new Array(idRank.length);
     this.row = new Float64Array(idRank.length);
   }

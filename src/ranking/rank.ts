@@ -46,7 +46,7 @@ export interface RankingOptions {
   diversity: number;
   /** Score regularisation (neighbours.ts): how many similar papers vouch for a match… */
   neighbours: number;
-  /** …and the share of its score they make (0: matches ordered by their own scores). */
+  /** …and the share of its score they make, 0 to below 1 (0: matches ordered by their own scores). */
   neighbourWeight: number;
   now: Date;
 }

@@ -67,7 +67,14 @@ describe('the shared fast path', () => {
         // Score regularisation: the default, or any neighbourhood (0 to more than the papers) and share.
         fc.oneof(
           fc.constant({}),
-          fc.record({ neighbours: fc.nat(45), neighbourWeight: fc.double({ min: 0, max: 1, noNaN: true }) }),
+          fc.record({
+            neighbours: fc.nat(45),
+            neighbourWeight: fc.oneof(
+              fc.constant(0),
+              fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+              fc.constant(1 - Number.EPSILON),
+            ),
+          }),
         ),
         (papers, readers, trendingWeight, diversity, regularisation) => {
           const index = indexPapers(papers, { now: NOW, trendingWeight, diversity, ...regularisation });
