@@ -50,7 +50,8 @@ export class Neighbours {
     let hood = this.found[i];
     if (!hood) {
       const { row, similarity } = this;
-      for (let j = 0; j < row.length; j++) row[j] = j === i ? 0 : similarity.between(i, j);
+      row.set(similarity.row(i));
+      row[i] = 0;
       const nearest = bestDocuments(row, this.count, this.idRank);
       hood = {
         papers: Int32Array.from(nearest),
