@@ -18,6 +18,8 @@ export class Similarity {
   private readonly cache: Float64Array;
   /** One paper's vector spread over all term ids (zero elsewhere), while its row is computed. */
   private readonly dense: Float64Array;
+  /** 1 for each paper whose row has been computed. */
+  private readonly computed: Uint8Array;
 
   constructor(
     bm25: Bm25Index,
@@ -27,6 +29,7 @@ export class Similarity {
     this.vectors = Array.from({ length: size }, (_, i) => unitVector(bm25, i, termIds));
     this.cache = new Float64Array(size * size).fill(Number.NaN);
     this.dense = new Float64Array(termIds.size);
+    this.computed = new Uint8Array(size);
   }
 
   between(a: number, b: number): number {
@@ -34,6 +37,12 @@ export class Similarity {
     if (!Number.isNaN(cached)) return cached;
     this.computeRow(a);
     return this.cache[a * this.size + b] as number;
+  }
+
+  /** Paper a's similarity to every paper (the same numbers as `between`), as a view: read only. */
+  row(a: number): Float64Array {
+    if (!this.computed[a]) this.computeRow(a);
+    return this.cache.subarray(a * this.size, (a + 1) * this.size);
   }
 
   /**
@@ -54,6 +63,7 @@ export class Similarity {
       cache[b * size + a] = dot;
     }
     for (let k = 0; k < x.ids.length; k++) dense[x.ids[k] as number] = 0;
+    this.computed[a] = 1;
   }
 }
 

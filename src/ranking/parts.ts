@@ -1,5 +1,6 @@
 import { TOPICS } from '../topics/taxonomy.ts';
 import { Bm25Index, type DocFields, positionOf, type QueryTerm, type TermPostings } from './bm25.ts';
+import { type Neighbours, regularisedScore } from './neighbours.ts';
 import { type RankingTopic, textQuery, topicQuery, withFeedback } from './query.ts';
 import { contentTokens, tokenize } from './text.ts';
 
@@ -22,7 +23,10 @@ export interface Part {
   kind: 'topic' | 'interest';
   label: string;
   query: QueryTerm[];
-  /** Per paper: this part's share of its best match today (0 where it does not match). */
+  /**
+   * Per paper: its score regularised by its neighbours' (neighbours.ts), as a share of the best
+   * one's among the papers this part matches (0 where it does not match).
+   */
   strength: Float64Array;
   /** The papers it matches, so combining parts touches only those. */
   matches: number[];
@@ -34,10 +38,13 @@ export interface Part {
   explanations: (Explanation | undefined)[];
 }
 
-/** What parts are built from: the day's BM25 index and tokens. */
+/** What parts are built from: the day's BM25 index, tokens and each paper's most similar papers. */
 export interface PartSource {
   bm25: Bm25Index;
   docs: readonly DocFields[];
+  neighbours: Neighbours;
+  /** Each paper's position in id order (the tie-break). */
+  idRank: Int32Array;
   parts: Map<string, Part>;
   /** Paper and the ids of the parts it matches → its explanation (see `explanationOf`). */
   explanations: Map<string, Explanation>;
@@ -64,12 +71,17 @@ function buildPart(source: PartSource, kind: Part['kind'], label: string, query:
     }
   }
   const best = Math.max(0, ...scores);
-  const strength = new Float64Array(scores.length);
   const matches: number[] = [];
   scores.forEach((score, i) => {
     if (score <= 0 || score < PART_FLOOR * best || (coverage[i] as number) < MIN_COVERAGE) return;
-    strength[i] = score / best;
     matches.push(i);
+  });
+  // Which papers match is decided on their own evidence; how they rank, with their neighbours'.
+  const regularised = matches.map((i) => regularisedScore(scores, i, source.neighbours));
+  const top = Math.max(0, ...regularised);
+  const strength = new Float64Array(scores.length);
+  matches.forEach((i, m) => {
+    strength[i] = (regularised[m] as number) / top;
   });
   return {
     id: nextPartId++,
@@ -137,7 +149,12 @@ export function interestPart(source: PartSource, text: string): Part {
   let part = source.parts.get(key);
   if (!part) {
     const seed = interestSeed(text);
-    part = buildPart(source, 'interest', text, withFeedback(source.bm25, seed, source.bm25.score(seed)));
+    part = buildPart(
+      source,
+      'interest',
+      text,
+      withFeedback(source.bm25, seed, source.bm25.score(seed), source.idRank),
+    );
     source.parts.set(key, part);
   }
   return part;

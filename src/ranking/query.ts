@@ -43,21 +43,23 @@ export function textQuery(text: string): QueryTerm[] {
 }
 
 /**
- * The (at most) `n` documents with the highest positive scores, best first, ties by position: one
- * pass keeping the best n in order, instead of sorting every document.
+ * The (at most) `n` documents with the highest positive scores, best first, ties by `rank` (each
+ * document's place in id order, so the input order does not matter): one pass keeping the best n
+ * in order, instead of sorting every document.
  */
-export function bestDocuments(scores: Float64Array, n: number): number[] {
+export function bestDocuments(scores: Float64Array, n: number, rank: Int32Array): number[] {
   const best: number[] = [];
+  const before = (i: number, j: number) =>
+    (scores[i] as number) > (scores[j] as number) ||
+    (scores[i] === scores[j] && (rank[i] as number) < (rank[j] as number));
   for (let i = 0; i < scores.length; i++) {
-    const score = scores[i] as number;
-    if (!(score > 0)) continue;
+    if (!((scores[i] as number) > 0)) continue;
     if (best.length === n) {
-      if (!(score > (scores[best[n - 1] as number] as number))) continue;
+      if (n === 0 || !before(i, best[n - 1] as number)) continue;
       best.pop();
     }
-    // Earlier documents win ties, so i goes after every document scoring at least as much.
     let at = best.length;
-    while (at > 0 && score > (scores[best[at - 1] as number] as number)) at--;
+    while (at > 0 && before(i, best[at - 1] as number)) at--;
     best.splice(at, 0, i);
   }
   return best;
@@ -102,9 +104,15 @@ function evidenceOf(index: Bm25Index, i: number): Evidence[] {
 /**
  * Pseudo-relevance feedback (RM3-like): the words that weigh most in the best few matches of
  * `query` join it at a lower weight, so a paraphrase finds papers that use the field's own words.
+ * `rank` is each paper's place in id order: equally good matches are taken by id.
  */
-export function withFeedback(index: Bm25Index, query: QueryTerm[], scores: Float64Array): QueryTerm[] {
-  const best = bestDocuments(scores, FEEDBACK_DOCS);
+export function withFeedback(
+  index: Bm25Index,
+  query: QueryTerm[],
+  scores: Float64Array,
+  rank: Int32Array,
+): QueryTerm[] {
+  const best = bestDocuments(scores, FEEDBACK_DOCS, rank);
   if (best.length < 2) return query;
   const weights = new Map<string, number>();
   const topScore = scores[best[0] ?? 0] ?? 1;

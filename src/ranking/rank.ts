@@ -2,6 +2,7 @@ import type { Paper } from '../papers/paper.ts';
 import { Arena } from './arena.ts';
 import { Bm25Index, type DocFields } from './bm25.ts';
 import { DiverseSelection, reachable, Similarity } from './diversity.ts';
+import { NEIGHBOUR_WEIGHT, NEIGHBOURS, Neighbours } from './neighbours.ts';
 import { type Explanation, explanationOf, interestPart, type Part, topicPart } from './parts.ts';
 import type { RankingTopic } from './query.ts';
 import { tokenize } from './text.ts';
@@ -43,13 +44,22 @@ export interface RankingOptions {
   trendingWeight: number;
   /** λ of maximal marginal relevance: 1 ignores diversity, lower values spread the digest. */
   diversity: number;
+  /** Score regularisation (neighbours.ts): how many similar papers vouch for a match… */
+  neighbours: number;
+  /** …and the share of its score they make, 0 to below 1 (0: matches ordered by their own scores). */
+  neighbourWeight: number;
   now: Date;
 }
 
 /** A paper as ranking takes it: any paper, plus its upvote rise when the planner knows it. */
 export type RankablePaper = Paper & Pick<TrendingInput, 'upvotesGained'>;
 
-const DEFAULTS = { trendingWeight: 0.3, diversity: 0.75 };
+const DEFAULTS = {
+  trendingWeight: 0.3,
+  diversity: 0.75,
+  neighbours: NEIGHBOURS,
+  neighbourWeight: NEIGHBOUR_WEIGHT,
+};
 /** Followed authors outrank any mix of relevance and trending (each at most 1). */
 const AUTHOR_BONUS = 10;
 /** Distinct topic-and-interest sets remembered per run (a bound on memory, not on correctness). */
@@ -85,6 +95,8 @@ export interface PaperIndex {
   /** Lower-cased author name → the papers they wrote, for followed authors. */
   byAuthor: Map<string, number[]>;
   similarity: Similarity;
+  /** Each paper's most similar papers, for score regularisation. */
+  neighbours: Neighbours;
   /** Each paper's position in id order (the tie-break). */
   idRank: Int32Array;
   /** Zeroed working space of one number per paper, reused by every reader. */
@@ -154,6 +166,7 @@ export function indexPapers(
     shared: new Map(),
     byAuthor,
     similarity,
+    neighbours: new Neighbours(similarity, idRank, settings.neighbours, settings.neighbourWeight),
     idRank,
     scratch: new Float64Array(papers.length),
     work: new Float64Array(papers.length),
@@ -338,7 +351,8 @@ function ensurePool(size: number): void {
 
 /**
  * Ranks the day's papers for one reader. Relevance is the sum, over the reader's topics and
- * interests, of each one's share of its best match today (0 without enough evidence), scaled so
+ * interests, of each one's share of its best match today (0 without enough evidence; the shares
+ * of score regularised by similar papers', see neighbours.ts), scaled so
  * the reader's best paper is 1; the score is (1 − w)·relevance + w·trending; maximal marginal
  * relevance then fills `limit` slots so near-identical papers do not crowd the digest. Followed
  * authors' papers come first; excluded words and papers already sent never appear.

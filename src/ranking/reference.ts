@@ -7,6 +7,7 @@
 import type { Paper } from '../papers/paper.ts';
 import type { Bm25Index, QueryTerm } from './bm25.ts';
 import { reachable, type Similarity } from './diversity.ts';
+import { regularisedScore } from './neighbours.ts';
 import { interestSeed, MIN_COVERAGE, PART_FLOOR } from './parts.ts';
 import { topicQuery, withFeedback } from './query.ts';
 import { type PaperIndex, type Preferences, type RankedPaper, SHARED_LIMIT, sharedKey } from './rank.ts';
@@ -38,14 +39,21 @@ function part(
 ): ReferencePart {
   const score = scores(index.bm25, query);
   const best = Math.max(0, ...score);
-  const strength = new Float64Array(score.length);
-  score.forEach((s, i) => {
+  const matching = [...score.keys()].filter((i) => {
     let covered = 0;
     for (const term of query) {
       if (index.bm25.frequency(term.tokens, i) === 0) continue;
       covered += term.weight * (countPhrase(index.docs[i]?.title ?? [], term.tokens) > 0 ? 2 : 1);
     }
-    if (s > 0 && s >= PART_FLOOR * best && covered >= MIN_COVERAGE) strength[i] = s / best;
+    const s = score[i] ?? 0;
+    return s > 0 && s >= PART_FLOOR * best && covered >= MIN_COVERAGE;
+  });
+  // Matching papers are ordered by their scores regularised by their neighbours'.
+  const regularised = matching.map((i) => regularisedScore(score, i, index.neighbours));
+  const top = Math.max(0, ...regularised);
+  const strength = new Float64Array(score.length);
+  matching.forEach((i, m) => {
+    strength[i] = (regularised[m] ?? 0) / top;
   });
   return { kind, label, query, strength };
 }
@@ -103,7 +111,12 @@ export function rankPapersReference(index: PaperIndex, prefs: Preferences): Rank
       .filter((text) => text.trim())
       .map((text) => {
         const seed = interestSeed(text);
-        return part(index, 'interest', text, withFeedback(index.bm25, seed, scores(index.bm25, seed)));
+        return part(
+          index,
+          'interest',
+          text,
+          withFeedback(index.bm25, seed, scores(index.bm25, seed), index.idRank),
+        );
       }),
   ];
   const n = index.papers.length;

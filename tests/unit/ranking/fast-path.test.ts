@@ -64,8 +64,20 @@ describe('the shared fast path', () => {
         // Settings are 0 to 1 in config; the ranker must stay exact outside that range too.
         fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: -2, max: 12, noNaN: true })),
         fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: -1, max: 2, noNaN: true })),
-        (papers, readers, trendingWeight, diversity) => {
-          const index = indexPapers(papers, { now: NOW, trendingWeight, diversity });
+        // Score regularisation: the default, or any neighbourhood (0 to more than the papers) and share.
+        fc.oneof(
+          fc.constant({}),
+          fc.record({
+            neighbours: fc.nat(45),
+            neighbourWeight: fc.oneof(
+              fc.constant(0),
+              fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+              fc.constant(1 - Number.EPSILON),
+            ),
+          }),
+        ),
+        (papers, readers, trendingWeight, diversity, regularisation) => {
+          const index = indexPapers(papers, { now: NOW, trendingWeight, diversity, ...regularisation });
           const asShared = sharedPreferences();
           for (const reader of readers) {
             const prefs: Preferences = {
@@ -169,19 +181,21 @@ describe('the shared fast path', () => {
 });
 
 describe('bestDocuments', () => {
-  test('is the first n of the positive scores sorted best first, ties by position', () => {
+  test('is the first n of the positive scores sorted best first, ties by rank', () => {
+    const scoresAndRanks = fc
+      .array(fc.constantFrom(0, 0.5, 1, 1.5, 2, 3, -1), { maxLength: 40 })
+      .chain((values) =>
+        fc.tuple(fc.constant(values), fc.shuffledSubarray([...values.keys()], { minLength: values.length })),
+      );
     fc.assert(
-      fc.property(
-        fc.array(fc.constantFrom(0, 0.5, 1, 1.5, 2, 3, -1), { maxLength: 40 }),
-        fc.integer({ min: 1, max: 8 }),
-        (values, n) => {
-          const scores = Float64Array.from(values);
-          const sorted = [...scores.keys()]
-            .filter((i) => (scores[i] ?? 0) > 0)
-            .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b);
-          expect(bestDocuments(scores, n)).toEqual(sorted.slice(0, n));
-        },
-      ),
+      fc.property(scoresAndRanks, fc.integer({ min: 0, max: 8 }), ([values, ranks], n) => {
+        const scores = Float64Array.from(values);
+        const rank = Int32Array.from(ranks);
+        const sorted = [...scores.keys()]
+          .filter((i) => (scores[i] ?? 0) > 0)
+          .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || (rank[a] ?? 0) - (rank[b] ?? 0));
+        expect(bestDocuments(scores, n, rank)).toEqual(sorted.slice(0, n));
+      }),
     );
   });
 });

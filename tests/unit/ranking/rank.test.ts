@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Bm25Index } from '../../../src/ranking/bm25.ts';
+import { NEIGHBOURS } from '../../../src/ranking/neighbours.ts';
 import { textQuery, topicQuery, withFeedback } from '../../../src/ranking/query.ts';
 import {
   explain,
@@ -149,11 +150,33 @@ describe('queries and expansion', () => {
   });
   test('feedback adds the strongest words of the best matches, at a lower weight', () => {
     const query = textQuery('graph');
-    const expanded = withFeedback(index.bm25, query, index.bm25.score(query));
+    const expanded = withFeedback(index.bm25, query, index.bm25.score(query), index.idRank);
     const added = expanded.slice(query.length);
     expect(added.length).toBeGreaterThan(0);
     expect(added.every((t) => t.weight <= 0.35)).toBe(true);
     expect(added.map((t) => t.tokens[0])).toContain(tokenize('gnn')[0]);
+  });
+});
+
+describe('input order', () => {
+  test('feedback takes equally good matches by id, so the order papers come in does not change a ranking', () => {
+    // p4 and p5 tie for feedback's fifth document; which one it reads decides whether p5 matches.
+    const day = (
+      [
+        ['protein graph', 'graph'],
+        ['protein gnn', 'graph'],
+        ['protein', 'graph'],
+        ['protein graph graph', 'graph'],
+        ['graph', 'protein graph graph graph graph graph field graph graph neural'],
+        ['graph graph field', 'graph graph neural protein'],
+      ] as [string, string][]
+    ).map(([title, abstract], i) => paper({ id: `p${i}`, title, abstract, ...seen }));
+    const reader = prefs({ interests: ['protein'], limit: 1 });
+    const forwards = rankPapers(indexPapers(day, { now: NOW }), reader).map((r) => r.paper.id);
+    expect(forwards).toEqual(['p5']);
+    expect(rankPapers(indexPapers([...day].reverse(), { now: NOW }), reader).map((r) => r.paper.id)).toEqual(
+      forwards,
+    );
   });
 });
 
@@ -245,6 +268,66 @@ describe('rankPapers', () => {
     expect(rankPapers(plain, p).map((r) => r.paper.id)).toEqual(['a', 'b']);
     expect(rankPapers(diverse, p).map((r) => r.paper.id)).toEqual(['a', 'c']);
   });
+  describe('score regularisation', () => {
+    const molecules = [
+      paper({
+        id: 'a',
+        title: 'Message passing for molecules',
+        abstract: 'Graph neural networks predict molecule properties by message passing between atoms.',
+        ...seen,
+      }),
+      paper({
+        id: 'b',
+        title: 'Message passing at scale',
+        abstract:
+          'Graph neural networks pass messages between atoms of a molecule to predict its properties.',
+        ...seen,
+      }),
+      paper({
+        id: 'c',
+        title: 'Molecules as graphs',
+        abstract:
+          'Message passing over the atoms of a molecule: a graph neural network learns its properties.',
+        ...seen,
+      }),
+    ];
+    const lone = paper({
+      id: 'lone',
+      title: 'Colouring puzzles with graphs',
+      abstract: 'A GNN solves colouring puzzles for fun and for profit, in many rounds.',
+      ...seen,
+    });
+    const bio = papers.find((p) => p.id === 'bio');
+    const gnn = topic('graph-neural-networks');
+    test('a paper among good matches outranks a lone one that scores a little higher on its own words', () => {
+      const day = indexPapers([...molecules, lone, ...(bio ? [bio] : [])], { now: NOW, diversity: 1 });
+      const own = day.bm25.score(topicQuery(gnn));
+      expect(own[3]).toBeGreaterThan(Math.max(own[0] ?? 0, own[1] ?? 0, own[2] ?? 0));
+      expect(rankPapers(day, prefs({ topics: [gnn] })).map((r) => r.paper.id)).toEqual([
+        'a',
+        'b',
+        'c',
+        'lone',
+      ]);
+    });
+    test('which papers match is decided on their own evidence: good neighbours do not lift a weak match in', () => {
+      // One title word of the topic, far below a quarter of the best score, in a paper like the good matches.
+      const atoms = paper({
+        id: 'atoms',
+        title: 'A graph of atoms in a molecule and of their bonds',
+        abstract:
+          'The properties of a molecule follow from its atoms and their bonds, over a long and detailed study ' +
+          'of many molecules and their properties in chemistry, physics and biology, with tables.',
+        ...seen,
+      });
+      const day = indexPapers([...molecules, atoms], { now: NOW });
+      const own = day.bm25.score(topicQuery(gnn));
+      expect(own[3]).toBeGreaterThan(0);
+      expect(own[3]).toBeLessThan(0.25 * Math.max(...own));
+      expect([...day.neighbours.of(3).papers].sort()).toEqual([0, 1, 2]);
+      expect(rankPapers(day, prefs({ topics: [gnn] })).map((r) => r.paper.id)).toEqual(['a', 'b', 'c']);
+    });
+  });
   test('every result explains itself in one line', () => {
     const [first] = rankPapers(index, prefs({ topics: [topic('graph-neural-networks')] }));
     expect(first && explain(first.why)).toMatch(/^Graph neural networks · matched “.+” · trending #1$/);
@@ -290,6 +373,35 @@ describe('properties', () => {
     limit: fc.integer({ min: 1, max: 25 }),
   });
 
+  test('a paper’s neighbours are its most similar others (similarity > 0), ties by id', () => {
+    // Many papers from few words, so the list is cut and similarities tie.
+    const crowd = fc
+      .array(arbPaper, { minLength: NEIGHBOURS, maxLength: NEIGHBOURS + 20 })
+      .map((list) => list.map((p, i) => paper({ id: `p${i}`, ...p, ...seen })));
+    fc.assert(
+      fc.property(crowd, fc.nat(), (list, pick) => {
+        const crowdIndex = indexPapers(list, { now: NOW });
+        const i = pick % list.length;
+        const similarity = (j: number) => crowdIndex.similarity.between(i, j);
+        const expected = [...list.keys()]
+          .filter((j) => j !== i && similarity(j) > 0)
+          .sort(
+            (a, b) =>
+              similarity(b) - similarity(a) ||
+              ((list[a]?.id ?? '') < (list[b]?.id ?? '')
+                ? -1
+                : (list[a]?.id ?? '') > (list[b]?.id ?? '')
+                  ? 1
+                  : 0),
+          )
+          .slice(0, NEIGHBOURS);
+        const hood = crowdIndex.neighbours.of(i);
+        expect([...hood.papers]).toEqual(expected);
+        expect([...hood.similarities]).toEqual(expected.map(similarity));
+      }),
+      { numRuns: 60 },
+    );
+  });
   test('deterministic, never over the limit, never an excluded word, and the same for any input order', () => {
     fc.assert(
       fc.property(arbPapers, arbPrefs, (list, p) => {
