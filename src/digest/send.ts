@@ -140,9 +140,10 @@ export function digestHeaders(input: {
   date: string;
   host: string;
 }): Record<string, string> {
-  const token = new URL(input.unsubscribeUrl).searchParams.get('token') ?? '';
+  // Parsing the link back is only needed for the mailto form, which most relays are not given.
+  const token = () => new URL(input.unsubscribeUrl).searchParams.get('token') ?? '';
   const mailto = input.unsubscribeMailto
-    ? `, <mailto:${input.unsubscribeMailto}?subject=${encodeURIComponent(`unsubscribe ${token}`)}>`
+    ? `, <mailto:${input.unsubscribeMailto}?subject=${encodeURIComponent(`unsubscribe ${token()}`)}>`
     : '';
   return {
     'List-Unsubscribe': `<${input.unsubscribeUrl}>${mailto}`,
