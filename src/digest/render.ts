@@ -132,10 +132,11 @@ export function digestValues(input: {
 }): DigestValues {
   const dateLabel = dateLabelOf(input.digestDate);
   const count = input.papers.length;
-  const first = input.papers[0]?.paper.title ?? '';
+  const first = input.papers[0];
+  const lead = first ? paperDisplay(first.paper) : undefined;
   return {
-    subject: `${count} trending paper${count === 1 ? '' : 's'} for you: ${oneLine(shorten(first, 60))}`,
-    preview: oneLine(shorten(first, 90)),
+    subject: `${count} trending paper${count === 1 ? '' : 's'} for you: ${lead?.subjectTitle ?? ''}`,
+    preview: lead?.previewTitle ?? '',
     heading: 'Today’s trending papers for you',
     intro: `${count} paper${count === 1 ? '' : 's'} picked for your topics, best first.`,
     dateLabel,
@@ -144,7 +145,7 @@ export function digestValues(input: {
     papers: input.papers.map(({ paper, why }, index) => ({
       position: index + 1,
       why: typeof why === 'string' ? why : explain(why),
-      paper: paperView(paper),
+      paper: paperDisplay(paper).view,
     })),
   };
 }
@@ -174,25 +175,33 @@ export function dateLabelOf(digestDate: string): string {
   return `${WEEKDAYS[date.getUTCDay()]}, ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
 }
 
-/** Worked out once per paper, not once per reader; the same object each time (it keys the blocks). */
-const viewOf = new WeakMap<Paper, PaperView>();
-
-function paperView(paper: Paper): PaperView {
-  let view = viewOf.get(paper);
-  if (!view) {
-    view = computePaperView(paper);
-    viewOf.set(paper, view);
-  }
-  return view;
+/** How a paper is shown: its block's fields, and its title as a digest's subject and preview. */
+interface PaperDisplay {
+  /** The same object each time: it keys the paper's rendered blocks. */
+  view: PaperView;
+  subjectTitle: string;
+  previewTitle: string;
 }
 
-function computePaperView(paper: Paper): PaperView {
-  return Object.freeze({
-    title: oneLine(paper.title),
-    authors: authorLine(paper.authors),
-    summary: shorten(paper.abstract),
-    pageUrl: pageUrl(paper),
-    pdfUrl: paper.pdfUrl,
-    codeUrl: paper.codeUrl,
-  });
+/** Worked out once per paper, not once per reader; gone with the Paper objects of the batch. */
+const displayOf = new WeakMap<Paper, PaperDisplay>();
+
+function paperDisplay(paper: Paper): PaperDisplay {
+  let display = displayOf.get(paper);
+  if (!display) {
+    display = {
+      view: Object.freeze({
+        title: oneLine(paper.title),
+        authors: authorLine(paper.authors),
+        summary: shorten(paper.abstract),
+        pageUrl: pageUrl(paper),
+        pdfUrl: paper.pdfUrl,
+        codeUrl: paper.codeUrl,
+      }),
+      subjectTitle: oneLine(shorten(paper.title, 60)),
+      previewTitle: oneLine(shorten(paper.title, 90)),
+    };
+    displayOf.set(paper, display);
+  }
+  return display;
 }

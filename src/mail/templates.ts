@@ -105,7 +105,6 @@ export async function compileSplitEmailTemplate(
     .toString('base64url')
     .replace(/[^A-Za-z0-9]/g, 'x');
   const holeValue = (hole: string) => `\u0000${nonce}:${hole}\u0000`;
-  const marker = new RegExp(`\u0000${nonce}:([A-Za-z0-9_]+)\u0000`, 'g');
   const listMarker = [holeValue(list)];
   const splitter = Handlebars.create();
   const itemBodies: Handlebars.TemplateDelegate[] = [];
@@ -120,12 +119,18 @@ export async function compileSplitEmailTemplate(
   );
   const compiled = await compileSources<Record<string, unknown>>(name, dir, { environment: splitter });
   const values = Object.fromEntries([...holes.map((hole) => [hole, holeValue(hole)]), [list, listMarker]]);
+  const open = `\u0000${nonce}:`;
   const split = (rendered: string): Skeleton => {
-    // split() with a capturing group alternates text and hole names: text, hole, text, …, text.
-    const [head = '', ...pieces] = rendered.split(marker);
+    let at = rendered.indexOf(open);
+    const head = at < 0 ? rendered : rendered.slice(0, at);
     const rest: Skeleton['rest'] = [];
-    for (let i = 0; i < pieces.length; i += 2)
-      rest.push({ hole: pieces[i] ?? '', text: pieces[i + 1] ?? '' });
+    while (at >= 0) {
+      const nameEnd = rendered.indexOf('\u0000', at + open.length);
+      const next = rendered.indexOf(open, nameEnd + 1);
+      const hole = rendered.slice(at + open.length, nameEnd);
+      rest.push({ hole, text: next < 0 ? rendered.slice(nameEnd + 1) : rendered.slice(nameEnd + 1, next) });
+      at = next;
+    }
     return { head, rest };
   };
   const splitPart = (template: Handlebars.TemplateDelegate): SplitPart => {
