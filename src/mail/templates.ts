@@ -101,12 +101,12 @@ export async function compileSplitEmailTemplate(
   { list, holes, dir = TEMPLATES_DIR }: { list: string; holes: readonly string[]; dir?: string },
 ): Promise<SplitEmailTemplate> {
   // Random per compile, so no text a source sends can pass for a marker.
-  const nonce = randomBytes(9)
-    .toString('base64url')
-    .replace(/[^A-Za-z0-9]/g, 'x');
+  const nonce = randomBytes(9).toString('hex');
   const holeValue = (hole: string) => `\u0000${nonce}:${hole}\u0000`;
   const listMarker = [holeValue(list)];
+  // The same helpers as the shared environment, except that `each` over the list is caught.
   const splitter = Handlebars.create();
+  splitter.registerHelper(handlebars.helpers);
   const itemBodies: Handlebars.TemplateDelegate[] = [];
   const defaultEach = splitter.helpers.each as Handlebars.HelperDelegate;
   splitter.registerHelper(
