@@ -81,7 +81,12 @@ describe('the split digest template', () => {
     pdfUrl: 'https://example.com/a.pdf?x=<1>',
     codeUrl: null,
   });
-  const plainPaper = paper({ id: '2611.00010', title: 'Plain', authors: [], codeUrl: 'https://code.example' });
+  const plainPaper = paper({
+    id: '2611.00010',
+    title: 'Plain',
+    authors: [],
+    codeUrl: 'https://code.example',
+  });
   const reader = (why: string, papers = [hostilePaper, plainPaper]) =>
     digestValues({
       email: `"${hostile}"@example.com`,
