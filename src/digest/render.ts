@@ -1,4 +1,12 @@
-import { compileEmailTemplate, type EmailTemplate } from '../mail/templates.ts';
+import {
+  collapseBlankLines,
+  compileSplitEmailTemplate,
+  type EmailTemplate,
+  escapeHtml,
+  plainText,
+  type Skeleton,
+  type SplitPart,
+} from '../mail/templates.ts';
 import type { Paper } from '../papers/paper.ts';
 import { explain, type Why } from '../ranking/rank.ts';
 
@@ -13,24 +21,80 @@ export interface DigestValues {
   manageUrl: string;
   unsubscribeUrl: string;
   viewUrl: string;
-  papers: {
-    position: number;
-    title: string;
-    authors: string;
-    summary: string;
-    why: string;
-    pageUrl: string;
-    pdfUrl: string | null;
-    codeUrl: string | null;
-  }[];
+  /** In the reader's order: what is the reader's own (position, why) and what every reader sees. */
+  papers: { position: number; why: string; paper: PaperView }[];
+}
+
+/** What a paper shows in every digest it is in. */
+export interface PaperView {
+  title: string;
+  authors: string;
+  summary: string;
+  pageUrl: string;
+  pdfUrl: string | null;
+  codeUrl: string | null;
 }
 
 const SUMMARY_CHARS = 360;
 const MAX_AUTHORS = 6;
 
-/** Compiles the digest template; do it once per run, then fill it per reader. */
-export function compileDigestTemplate(): Promise<EmailTemplate<DigestValues>> {
-  return compileEmailTemplate<DigestValues>('digest');
+/** The values the digest document shows outside its list of papers (its holes once split). */
+const DOCUMENT_VALUES = [
+  'subject',
+  'preview',
+  'heading',
+  'intro',
+  'dateLabel',
+  'email',
+  'manageUrl',
+  'unsubscribeUrl',
+  'viewUrl',
+] as const satisfies readonly (keyof DigestValues)[];
+type DocumentValue = (typeof DOCUMENT_VALUES)[number];
+
+/**
+ * Compiles the digest template; do it once per run, then fill it per reader. Filling joins text
+ * split once: the document around the reader's values, and each paper's block (rendered by the
+ * template engine the first time a paper is shown) around its position and reason.
+ */
+export async function compileDigestTemplate(): Promise<EmailTemplate<DigestValues>> {
+  const split = await compileSplitEmailTemplate('digest', { list: 'papers', holes: DOCUMENT_VALUES });
+  const itemHoles = { position: split.holeValue('position'), why: split.holeValue('why') };
+  const html = digestFiller(split.html, itemHoles, escapeHtml);
+  const text = digestFiller(split.text, itemHoles, plainText);
+  return { html, text: (values) => collapseBlankLines(text(values)) };
+}
+
+function digestFiller(
+  part: SplitPart,
+  itemHoles: { position: string; why: string },
+  escapeValue: (value: unknown) => string,
+): (values: DigestValues) => string {
+  // Keyed by the view, which lives as long as its Paper: a worker running for days keeps no old papers.
+  const blocks = new WeakMap<PaperView, Skeleton>();
+  const blockOf = (paper: PaperView) => {
+    let block = blocks.get(paper);
+    if (!block) {
+      block = part.item({ ...itemHoles, paper });
+      blocks.set(paper, block);
+    }
+    return block;
+  };
+  return (values) => {
+    let out = part.document.head;
+    for (const { hole, text } of part.document.rest) {
+      if (hole === 'papers') {
+        for (const entry of values.papers) {
+          const block = blockOf(entry.paper);
+          out += block.head;
+          for (const item of block.rest)
+            out += escapeValue(entry[item.hole as 'position' | 'why']) + item.text;
+        }
+      } else out += escapeValue(values[hole as DocumentValue]);
+      out += text;
+    }
+    return out;
+  };
 }
 
 /** The first `max` characters of `text`, cut at a word and marked with an ellipsis. */
@@ -68,10 +132,11 @@ export function digestValues(input: {
 }): DigestValues {
   const dateLabel = dateLabelOf(input.digestDate);
   const count = input.papers.length;
-  const first = input.papers[0]?.paper.title ?? '';
+  const first = input.papers[0];
+  const lead = first ? paperDisplay(first.paper) : undefined;
   return {
-    subject: `${count} trending paper${count === 1 ? '' : 's'} for you: ${oneLine(shorten(first, 60))}`,
-    preview: oneLine(shorten(first, 90)),
+    subject: `${count} trending paper${count === 1 ? '' : 's'} for you: ${lead?.subjectTitle ?? ''}`,
+    preview: lead?.previewTitle ?? '',
     heading: 'Today’s trending papers for you',
     intro: `${count} paper${count === 1 ? '' : 's'} picked for your topics, best first.`,
     dateLabel,
@@ -79,50 +144,64 @@ export function digestValues(input: {
     ...input.links,
     papers: input.papers.map(({ paper, why }, index) => ({
       position: index + 1,
-      ...paperFields(paper),
       why: typeof why === 'string' ? why : explain(why),
+      paper: paperDisplay(paper).view,
     })),
   };
 }
 
-/** `Friday, 20 November 2026`: Intl formatting is slow, and a run has one or two dates. */
-const dateLabels = new Map<string, string>();
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
-function dateLabelOf(digestDate: string): string {
-  let label = dateLabels.get(digestDate);
-  if (!label) {
-    label = new Date(`${digestDate}T00:00:00Z`).toLocaleDateString('en-GB', {
-      weekday: 'long',
-      day: 'numeric',
-      month: 'long',
-      year: 'numeric',
-      timeZone: 'UTC',
-    });
-    if (dateLabels.size > 1000) dateLabels.clear();
-    dateLabels.set(digestDate, label);
-  }
-  return label;
+/**
+ * `Friday, 20 November 2026`, as en-GB writes it. Spelled out rather than asked of Intl: the first
+ * Intl call of a process costs ~20 ms, and the wording must not change with the ICU data installed.
+ */
+export function dateLabelOf(digestDate: string): string {
+  const date = new Date(`${digestDate}T00:00:00Z`);
+  return `${WEEKDAYS[date.getUTCDay()]}, ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
 }
 
-/** What a paper shows in every digest it is in: worked out once per paper, not once per reader. */
-const fieldsOf = new WeakMap<Paper, ReturnType<typeof computePaperFields>>();
-
-function paperFields(paper: Paper) {
-  let fields = fieldsOf.get(paper);
-  if (!fields) {
-    fields = computePaperFields(paper);
-    fieldsOf.set(paper, fields);
-  }
-  return fields;
+/** How a paper is shown: its block's fields, and its title as a digest's subject and preview. */
+interface PaperDisplay {
+  /** The same object each time: it keys the paper's rendered blocks. */
+  view: PaperView;
+  subjectTitle: string;
+  previewTitle: string;
 }
 
-function computePaperFields(paper: Paper) {
-  return {
-    title: oneLine(paper.title),
-    authors: authorLine(paper.authors),
-    summary: shorten(paper.abstract),
-    pageUrl: pageUrl(paper),
-    pdfUrl: paper.pdfUrl,
-    codeUrl: paper.codeUrl,
-  };
+/** Worked out once per paper, not once per reader; gone with the Paper objects of the batch. */
+const displayOf = new WeakMap<Paper, PaperDisplay>();
+
+function paperDisplay(paper: Paper): PaperDisplay {
+  let display = displayOf.get(paper);
+  if (!display) {
+    display = {
+      view: Object.freeze({
+        title: oneLine(paper.title),
+        authors: authorLine(paper.authors),
+        summary: shorten(paper.abstract),
+        pageUrl: pageUrl(paper),
+        pdfUrl: paper.pdfUrl,
+        codeUrl: paper.codeUrl,
+      }),
+      subjectTitle: oneLine(shorten(paper.title, 60)),
+      previewTitle: oneLine(shorten(paper.title, 90)),
+    };
+    displayOf.set(paper, display);
+  }
+  return display;
 }

@@ -97,7 +97,20 @@ export function retryDelay(attempt: number, baseMs: number, random: () => number
 
 /** The same Message-ID for the same reader and date, so a resend after an uncertain outcome is recognisable. */
 export function digestMessageId(publicUrl: string, subscriberId: string, date: string): string {
-  return `<digest.${date}.${subscriberId}@${new URL(publicUrl).hostname}>`;
+  return `<digest.${date}.${subscriberId}@${hostOf(publicUrl)}>`;
+}
+
+/** The host of the public URL: every message needs it twice, and the URL hardly ever changes. */
+const hosts = new Map<string, string>();
+
+function hostOf(publicUrl: string): string {
+  let host = hosts.get(publicUrl);
+  if (host === undefined) {
+    host = new URL(publicUrl).hostname;
+    if (hosts.size >= 10) hosts.clear();
+    hosts.set(publicUrl, host);
+  }
+  return host;
 }
 
 /** The filled template values of a delivery: its papers in their planned order, with their reasons. */
@@ -107,13 +120,15 @@ export function deliveryValues(
   papers: ReadonlyMap<string, Paper>,
 ): DigestValues {
   const { subscriber } = delivery;
+  const shown: { paper: Paper; why: string }[] = [];
+  for (const entry of delivery.papers) {
+    const paper = papers.get(entry.paperId);
+    if (paper) shown.push({ paper, why: entry.why });
+  }
   return digestValues({
     email: subscriber.email,
     digestDate: isoDate(delivery.digestDate),
-    papers: delivery.papers.flatMap((entry) => {
-      const paper = papers.get(entry.paperId);
-      return paper ? [{ paper, why: entry.why }] : [];
-    }),
+    papers: shown,
     links: {
       ...readerLinks(deps.config, subscriber),
       viewUrl: digestUrl(deps.config, subscriber, delivery.id),
@@ -139,9 +154,9 @@ export function digestHeaders(input: {
   date: string;
   host: string;
 }): Record<string, string> {
-  const token = new URL(input.unsubscribeUrl).searchParams.get('token') ?? '';
+  // Parsing the link back is only needed for the mailto form, which most relays are not given.
   const mailto = input.unsubscribeMailto
-    ? `, <mailto:${input.unsubscribeMailto}?subject=${encodeURIComponent(`unsubscribe ${token}`)}>`
+    ? `, <mailto:${input.unsubscribeMailto}?subject=${encodeURIComponent(`unsubscribe ${tokenOf(input.unsubscribeUrl)}`)}>`
     : '';
   return {
     'List-Unsubscribe': `<${input.unsubscribeUrl}>${mailto}`,
@@ -150,6 +165,10 @@ export function digestHeaders(input: {
     // campaign:kind:product:sender; the same for every reader of a date, as Gmail asks.
     'Feedback-ID': `${input.date}:digest:paperboy:${input.host}`,
   };
+}
+
+function tokenOf(url: string): string {
+  return new URL(url).searchParams.get('token') ?? '';
 }
 
 /** Builds the message of one delivery: a pure function of the delivery, its papers and the template. */
@@ -173,7 +192,7 @@ export function digestMessage(
       unsubscribeMailto: options.unsubscribeMailto,
       listId: options.listId,
       date,
-      host: new URL(deps.config.publicUrl).hostname,
+      host: hostOf(deps.config.publicUrl),
     }),
   };
 }

@@ -1,6 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import { compileDigestTemplate, digestValues, shorten } from '../../../src/digest/render.ts';
+import {
+  compileDigestTemplate,
+  type DigestValues,
+  dateLabelOf,
+  digestValues,
+  shorten,
+} from '../../../src/digest/render.ts';
+import { compileEmailTemplate } from '../../../src/mail/templates.ts';
 import { loadSamplePapers } from '../../../src/papers/sample.ts';
+import { paper } from '../../helpers/factories.ts';
 
 const links = {
   manageUrl: 'https://paperboy.example/manage?token=m',
@@ -58,6 +66,71 @@ describe('digest rendering', () => {
       '3 trending papers for you: Exact Gauss-Newton Optimization for Training Deep Neural…',
     );
   });
+});
+
+// The digest template fills text split once (document, per-paper blocks); the reference is the
+// same template filled by Handlebars in one go, as every email was before the split.
+describe('the split digest template', () => {
+  const hostile = '<script>alert("x")</script> & `tick` = \'quote\'';
+  const hostilePaper = paper({
+    id: '2611.00009',
+    title: `Graph networks ${hostile}`,
+    abstract: `Message passing with <img src=x onerror=alert(1)> ${hostile}`,
+    authors: ['Eve\r\nBcc: victim@example.com', 'Ada <b>Lovelace</b>'],
+    pageUrl: 'https://example.com/a?x=1&y="2"',
+    pdfUrl: 'https://example.com/a.pdf?x=<1>',
+    codeUrl: null,
+  });
+  const plainPaper = paper({
+    id: '2611.00010',
+    title: 'Plain',
+    authors: [],
+    codeUrl: 'https://code.example',
+  });
+  const reader = (why: string, papers = [hostilePaper, plainPaper]) =>
+    digestValues({
+      email: `"${hostile}"@example.com`,
+      digestDate: '2026-11-28',
+      papers: papers.map((p, i) => ({ paper: p, why: `${why} #${i + 1}` })),
+      links: { ...links, viewUrl: `${links.viewUrl}&x=<${why}>` },
+    });
+
+  test('hostile strings come out escaped exactly as the whole-template rendering escapes them', async () => {
+    const [split, reference] = await Promise.all([
+      compileDigestTemplate(),
+      compileEmailTemplate<DigestValues>('digest'),
+    ]);
+    for (const values of [reader(hostile), reader(''), reader('x', []), reader('y', [plainPaper])]) {
+      expect(split.html(values)).toBe(reference.html(values));
+      expect(split.text(values)).toBe(reference.text(values));
+    }
+    const html = split.html(reader(hostile));
+    expect(html).not.toMatch(/<script>|<img src=x|<b>Lovelace/);
+    expect(html).toContain('Why: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x60;tick&#x60;');
+    expect(split.text(reader(hostile))).toContain('Eve Bcc: victim@example.com, Ada <b>Lovelace</b>');
+  });
+
+  test('readers sharing a paper each get their own position and reason', async () => {
+    const template = await compileDigestTemplate();
+    const first = reader('because of Ann');
+    const second = reader('because of Bob', [plainPaper, hostilePaper]);
+    expect(second.papers[1]?.paper).toBe(first.papers[0]?.paper); // one cached block serves both
+    for (const part of ['html', 'text'] as const) {
+      const [one, two] = [template[part](first), template[part](second)];
+      expect(one).toContain('because of Ann #1');
+      expect(one).not.toContain('because of Bob');
+      expect(two).toContain('because of Bob #2');
+      expect(two).not.toContain('because of Ann');
+      expect(two).toMatch(/2\. Graph networks/);
+      expect(template[part](first)).toBe(one);
+    }
+  });
+});
+
+test('the date label is written as en-GB writes it', () => {
+  expect(dateLabelOf('2026-11-28')).toBe('Saturday, 28 November 2026');
+  expect(dateLabelOf('2027-01-01')).toBe('Friday, 1 January 2027');
+  expect(dateLabelOf('2028-02-29')).toBe('Tuesday, 29 February 2028');
 });
 
 test('shorten cuts at a word and marks the cut', () => {
