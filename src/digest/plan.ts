@@ -210,6 +210,15 @@ export async function planScheduled(
   return [...dueDates].sort().map((date) => new Date(`${date}T00:00:00Z`));
 }
 
+/**
+ * A read started ahead of its use: if planning fails before it is awaited, its own failure must
+ * not count as unhandled (the planning failure is the one reported).
+ */
+export function readAhead<T>(reading: Promise<T>): Promise<T> {
+  reading.catch(() => {});
+  return reading;
+}
+
 async function planGroup(
   deps: Deps,
   timezone: string,
@@ -217,12 +226,13 @@ async function planGroup(
   run: { maxLatenessHours: number; getRanker: () => Promise<Ranker>; tally: PlanTally; writer: PlanWriter },
 ): Promise<void> {
   const digestDate = new Date(`${group.localDate}T00:00:00Z`);
-  // On a dry run nothing is written, so the cursor (not the missing delivery) moves the loop on.
-  let afterId: string | null = null;
+  // The next batch is read while this one ranks (or is recorded missed).
+  let next = readAhead(findScheduledSubscribers(deps.db, timezone, group, null, BATCH));
   for (;;) {
-    const readers = await findScheduledSubscribers(deps.db, timezone, group, afterId, BATCH);
-    if (readers.length === 0) return;
-    afterId = readers.at(-1)?.id ?? null;
+    const readers = await next;
+    const lastId = readers.at(-1)?.id;
+    if (lastId === undefined) return;
+    next = readAhead(findScheduledSubscribers(deps.db, timezone, group, lastId, BATCH));
     if (group.status === 'due') {
       await planReaders(deps, await run.getRanker(), readers, digestDate, run.tally, run.writer);
       continue;

@@ -1,0 +1,48 @@
+/**
+ * The bench's planning phase as its own process, as a scheduler runs it: plans every active reader
+ * of the bench database for DATE (database writes included) and prints one JSON line
+ * {planned, skipped, seconds, cpuMs, maxRssMb}. maxRssMb is this process's own peak, so it is the
+ * planner's memory, not the bench's (seeding, the MJML baseline, the SMTP sink).
+ *
+ *   node --import tsx bench/plan-process.ts DATABASE_URL DATE
+ */
+import { openDatabase } from '../src/db.ts';
+import { runDigest } from '../src/digest/run.ts';
+import { createLogger } from '../src/log.ts';
+import { createMailer } from '../src/mail/mailer.ts';
+
+const [url, date] = process.argv.slice(2);
+if (!url || !date) throw new Error('usage: plan-process.ts DATABASE_URL DATE');
+const database = await openDatabase(url, '');
+// Planning sends nothing; a mailer is part of the process's deps all the same.
+const mailer = createMailer('smtp://127.0.0.1:9', 'Paperboy <bench@paperboy.example>', { maxConnections: 1 });
+const cpuBefore = process.cpuUsage();
+const started = performance.now();
+const plan = await runDigest(
+  {
+    db: database.prisma,
+    mailer,
+    log: createLogger('warn', 2),
+    config: {
+      secretKey: 'bench-secret-key-that-is-long-enough-0123456789',
+      publicUrl: 'https://paperboy.example',
+      mailFrom: 'Paperboy <bench@paperboy.example>',
+    },
+    now: () => new Date(),
+  },
+  { date, planOnly: true },
+);
+const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
+mailer.close();
+await database.close();
+console.log(
+  JSON.stringify({
+    planned: plan.planned,
+    skipped: plan.skipped,
+    seconds,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    // resourceUsage().maxRSS is in kilobytes.
+    maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  }),
+);
