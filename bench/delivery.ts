@@ -20,17 +20,16 @@ import mjml2html from 'mjml';
 import pg from 'pg';
 import { isoDate } from '../src/dates.ts';
 import { openDatabase } from '../src/db.ts';
-import type { Deps } from '../src/deps.ts';
 import { loadDeliveries } from '../src/digest/digest.queries.ts';
 import { compileDigestTemplate } from '../src/digest/render.ts';
 import { createSender, deliveryValues, digestMessage } from '../src/digest/send.ts';
-import { createLogger } from '../src/log.ts';
 import { createMailer } from '../src/mail/mailer.ts';
 import { migrate } from '../src/migrate.ts';
 import type { Paper } from '../src/papers/paper.ts';
 import { findPapersByIds } from '../src/papers/papers.queries.ts';
 import { TOPICS } from '../src/topics/taxonomy.ts';
 import { syncTopics } from '../src/topics/topics.queries.ts';
+import { BENCH_FROM, benchDeps } from './deps.ts';
 import { syntheticPapers } from './synthetic.ts';
 
 function flag(name: string, fallback: number): number {
@@ -240,20 +239,10 @@ async function main(): Promise<void> {
   log(`seeded in ${seconds(started).toFixed(1)} s`);
 
   const sink = smtpFlag ? undefined : await startSink();
-  const mailer = createMailer(smtpFlag ?? (sink?.url as string), 'Paperboy <bench@paperboy.example>', {
+  const mailer = createMailer(smtpFlag ?? (sink?.url as string), BENCH_FROM, {
     maxConnections: connections,
   });
-  const deps: Deps = {
-    db: database.prisma,
-    mailer,
-    log: createLogger('warn', 2),
-    config: {
-      secretKey: 'bench-secret-key-that-is-long-enough-0123456789',
-      publicUrl: 'https://paperboy.example',
-      mailFrom: 'Paperboy <bench@paperboy.example>',
-    },
-    now: () => new Date(),
-  };
+  const deps = benchDeps(database.prisma, mailer);
 
   // Plan: every reader, for today, database writes included, in a process of its own (as a
   // scheduler plans), so its peak memory is the planner's and not the bench's.

@@ -8,30 +8,17 @@
  */
 import { openDatabase } from '../src/db.ts';
 import { runDigest } from '../src/digest/run.ts';
-import { createLogger } from '../src/log.ts';
 import { createMailer } from '../src/mail/mailer.ts';
+import { BENCH_FROM, benchDeps } from './deps.ts';
 
 const [url, date] = process.argv.slice(2);
 if (!url || !date) throw new Error('usage: plan-process.ts DATABASE_URL DATE');
 const database = await openDatabase(url, '');
 // Planning sends nothing; a mailer is part of the process's deps all the same.
-const mailer = createMailer('smtp://127.0.0.1:9', 'Paperboy <bench@paperboy.example>', { maxConnections: 1 });
+const mailer = createMailer('smtp://127.0.0.1:9', BENCH_FROM, { maxConnections: 1 });
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
-const plan = await runDigest(
-  {
-    db: database.prisma,
-    mailer,
-    log: createLogger('warn', 2),
-    config: {
-      secretKey: 'bench-secret-key-that-is-long-enough-0123456789',
-      publicUrl: 'https://paperboy.example',
-      mailFrom: 'Paperboy <bench@paperboy.example>',
-    },
-    now: () => new Date(),
-  },
-  { date, planOnly: true },
-);
+const plan = await runDigest(benchDeps(database.prisma, mailer), { date, planOnly: true });
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
 mailer.close();
