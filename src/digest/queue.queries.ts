@@ -145,11 +145,15 @@ export async function markBounced(
   ]);
 }
 
-/** Lets go of this worker's claimed rows it did not get to (shutdown, breaker open). */
-export async function releaseClaims(db: Db, workerId: string): Promise<number> {
+/**
+ * Lets go of this worker's claimed rows it did not get to (shutdown, breaker open): all of them, or
+ * only `ids` when another batch is still claimed (the one claimed ahead).
+ */
+export async function releaseClaims(db: Db, workerId: string, ids?: string[]): Promise<number> {
   return db.$executeRaw`
     UPDATE deliveries SET claimed_by = NULL
-    WHERE claimed_by = ${workerId} AND status = 'planned'::delivery_status`;
+    WHERE claimed_by = ${workerId} AND status = 'planned'::delivery_status
+      ${ids ? Prisma.sql`AND id = ANY(${ids}::uuid[])` : Prisma.empty}`;
 }
 
 /** Planned rows still unsent `expireAfterMs` after planning become `skipped` (not sent in time). */

@@ -442,7 +442,12 @@ export function createSender(
     // Rows the loop above left alone (stopping, breaker open) go back to the queue untried.
     const untried = batch.filter((delivery) => !tried.has(delivery.id));
     if (untried.length > 0) {
-      await releaseClaims(deps.db, workerId);
+      // Only these: the batch claimed ahead (if still held) is the next one to send.
+      await releaseClaims(
+        deps.db,
+        workerId,
+        untried.map((delivery) => delivery.id),
+      );
       for (const { id } of untried) deferredIds.add(id);
       tally.deferred += untried.length;
     }
