@@ -238,19 +238,6 @@ export async function insertPlannedDeliveries(db: Db, plans: PlannedDigest[]): P
   return Number(inserted[0]?.count ?? 0);
 }
 
-const RENDERABLE = {
-  id: true,
-  digestDate: true,
-  sentAt: true,
-  subscriber: { select: { id: true, email: true, status: true, tokenVersion: true } },
-  papers: { orderBy: { position: 'asc' }, select: { paperId: true, why: true } },
-} as const;
-
-/** One delivery with everything needed to render it (the view-in-browser page). */
-export async function loadDelivery(db: Db, id: string) {
-  return db.delivery.findUnique({ where: { id }, select: RENDERABLE });
-}
-
 /** A delivery as rendering needs it. */
 export interface RenderableDelivery {
   id: string;
@@ -300,6 +287,11 @@ export async function loadDeliveries(db: Db, ids: string[]): Promise<RenderableD
     },
     papers: row.papers ? (JSON.parse(row.papers) as RenderableDelivery['papers']) : [],
   }));
+}
+
+/** One delivery with everything needed to render it (the view-in-browser page), or null. */
+export async function loadDelivery(db: Db, id: string): Promise<RenderableDelivery | null> {
+  return (await loadDeliveries(db, [id]))[0] ?? null;
 }
 
 /** A reader's most recent sent deliveries with their papers in order, newest first (for their private feed). */
