@@ -91,10 +91,8 @@ export function planWriter(deps: Deps, dryRun: boolean): PlanWriter {
     async write(plans) {
       if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
       if (dryRun) return;
-      const writing = insertPlannedDeliveries(deps.db, plans);
-      // Awaited by a later write or by flush; until then a failure must not count as unhandled.
-      writing.catch(() => {});
-      inFlight.push(writing);
+      // Awaited by a later write or by flush.
+      inFlight.push(awaitedLater(insertPlannedDeliveries(deps.db, plans)));
     },
     async flush() {
       const pending = inFlight.splice(0);
@@ -210,13 +208,28 @@ export async function planScheduled(
   return [...dueDates].sort().map((date) => new Date(`${date}T00:00:00Z`));
 }
 
+/** Marks `work` as awaited later: a failure before then must not count as unhandled (it is reported there). */
+function awaitedLater<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => {});
+  return work;
+}
+
 /**
- * A read started ahead of its use: if planning fails before it is awaited, its own failure must
- * not count as unhandled (the planning failure is the one reported).
+ * The readers `read` finds, a batch at a time in id order, each batch read while the caller works
+ * on the one before. The id cursor, not what the caller writes, moves it on (a dry run writes
+ * nothing).
  */
-export function readAhead<T>(reading: Promise<T>): Promise<T> {
-  reading.catch(() => {});
-  return reading;
+export async function* readerBatches(
+  read: (afterId: string | null) => Promise<ScheduledReader[]>,
+): AsyncGenerator<ScheduledReader[]> {
+  let next = awaitedLater(read(null));
+  for (;;) {
+    const readers = await next;
+    const lastId = readers.at(-1)?.id;
+    if (lastId === undefined) return;
+    next = awaitedLater(read(lastId));
+    yield readers;
+  }
 }
 
 async function planGroup(
@@ -226,13 +239,9 @@ async function planGroup(
   run: { maxLatenessHours: number; getRanker: () => Promise<Ranker>; tally: PlanTally; writer: PlanWriter },
 ): Promise<void> {
   const digestDate = new Date(`${group.localDate}T00:00:00Z`);
-  // The next batch is read while this one ranks (or is recorded missed).
-  let next = readAhead(findScheduledSubscribers(deps.db, timezone, group, null, BATCH));
-  for (;;) {
-    const readers = await next;
-    const lastId = readers.at(-1)?.id;
-    if (lastId === undefined) return;
-    next = readAhead(findScheduledSubscribers(deps.db, timezone, group, lastId, BATCH));
+  for await (const readers of readerBatches((afterId) =>
+    findScheduledSubscribers(deps.db, timezone, group, afterId, BATCH),
+  )) {
     if (group.status === 'due') {
       await planReaders(deps, await run.getRanker(), readers, digestDate, run.tally, run.writer);
       continue;

@@ -8,7 +8,7 @@ import {
   planReaders,
   planScheduled,
   planWriter,
-  readAhead,
+  readerBatches,
 } from './plan.ts';
 import { createSender, emptyTally, type SendTally } from './send.ts';
 
@@ -134,13 +134,9 @@ async function planDate(deps: Deps, date: string, tally: PlanTally, progress: ()
   const ranker = await loadRankerForDate(deps, digestDate);
   tally.candidatePapers = ranker.papers.length;
   const writer = planWriter(deps, tally.dryRun);
-  // The next batch is read while this one ranks: the cursor, not the missing delivery, moves on.
-  let next = readAhead(findDueSubscribers(deps.db, digestDate, null, BATCH));
-  for (;;) {
-    const readers = await next;
-    const lastId = readers.at(-1)?.id;
-    if (lastId === undefined) break;
-    next = readAhead(findDueSubscribers(deps.db, digestDate, lastId, BATCH));
+  for await (const readers of readerBatches((afterId) =>
+    findDueSubscribers(deps.db, digestDate, afterId, BATCH),
+  )) {
     await planReaders(deps, ranker, readers, digestDate, tally, writer);
     progress();
   }
