@@ -53,7 +53,7 @@ export async function runDemo(runtime: Runtime) {
       messageId: true,
       sentAt: true,
       subscriber: { select: { email: true, topics: { select: { topicSlug: true } } } },
-      papers: { orderBy: { position: 'asc' }, select: { paperId: true } },
+      paperIds: true,
     },
     orderBy: { subscriber: { email: 'asc' } },
   });
@@ -61,8 +61,8 @@ export async function runDemo(runtime: Runtime) {
   const table: DemoRow[] = rows.map((row) => ({
     email: row.subscriber.email,
     topics: row.subscriber.topics.map((t) => t.topicSlug).join(', '),
-    papers: row.papers.length,
-    topPaper: titles.get(row.papers[0]?.paperId ?? '') ?? '—',
+    papers: row.paperIds.length,
+    topPaper: titles.get(row.paperIds[0] ?? '') ?? '—',
     status: row.status,
   }));
   const outbox = runtime.capture?.dir;

@@ -168,13 +168,11 @@ export async function findAlreadySent(
   if (papers.length === 0 || subscriberIds.length === 0) return sent;
   const firstSeen = Math.min(...papers.map((paper) => paper.firstSeenAt.getTime()));
   const since = new Date(firstSeen - 2 * 86_400_000);
-  // The deliveries first, as an array, so the planner reads delivery_papers by delivery_id.
   const rows = await db.$queryRaw<{ subscriber_id: string; paper_id: string }[]>`
-    SELECT subscriber_id, paper_id FROM delivery_papers
-    WHERE delivery_id = ANY(ARRAY(
-        SELECT id FROM deliveries
-        WHERE subscriber_id = ANY(${subscriberIds}::uuid[]) AND digest_date >= ${isoDate(since)}::date))
-      AND paper_id = ANY(${papers.map((paper) => paper.id)}::text[])`;
+    SELECT d.subscriber_id, p.paper_id
+    FROM deliveries d CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
+    WHERE d.subscriber_id = ANY(${subscriberIds}::uuid[]) AND d.digest_date >= ${isoDate(since)}::date
+      AND p.paper_id = ANY(${papers.map((paper) => paper.id)}::text[])`;
   for (const row of rows) {
     const set = sent.get(row.subscriber_id) ?? new Set<string>();
     set.add(row.paper_id);
@@ -183,24 +181,38 @@ export async function findAlreadySent(
   return sent;
 }
 
+/** The papers of a day's delivery in rank order, each with its one-line reason. */
+export type DeliveryPapers = { paperId: string; why: string }[];
+
+/** A delivery row's two parallel arrays as one list of papers, the shape every reader of them wants. */
+export function deliveryPapers(row: { paperIds: string[]; paperWhys: string[] }): DeliveryPapers {
+  return row.paperIds.map((paperId, i) => ({ paperId, why: row.paperWhys[i] ?? '' }));
+}
+
 /** A planned digest for one reader: the papers in rank order with their one-line reasons. */
 export interface PlannedDigest {
   subscriberId: string;
   digestDate: Date;
   /** When it was planned (the run's clock): the age that expires an unsent row. */
   plannedAt: Date;
-  papers: { paperId: string; why: string }[];
+  papers: DeliveryPapers;
 }
 
 /**
- * Records the plans of a batch of readers (one date each) in one statement: one `deliveries` row
- * each (`planned`, or `skipped` with `no matching papers` when a plan has no papers) and its
- * `delivery_papers`. A reader who has a row for that date already (another planner got there
- * first) is left alone: the unique (subscriber, date) key is the guard. Returns how many rows
- * were new.
+ * Records the plans of a batch of readers (one date each): one `deliveries` row each, `planned`
+ * with its papers, or `skipped` with `no matching papers` when a plan has none. A reader who has a
+ * row for that date already (another planner got there first) is left alone: the unique
+ * (subscriber, date) key is the guard. Returns how many rows were new.
+ *
+ * Never twice: the planner left out what `findAlreadySent` found, but another planner (a manual
+ * run for another date, or this run's own write for another date still in flight) may have
+ * planned one of those papers for the reader since. So the batch's readers are locked first, and
+ * the insert, a statement of its own (it sees what those planners committed before it got the
+ * locks), leaves out every paper a delivery of theirs already holds.
  */
 export async function insertPlannedDeliveries(db: Db, plans: PlannedDigest[]): Promise<number> {
   if (plans.length === 0) return 0;
+  const subscriberIds = plans.map((plan) => plan.subscriberId);
   // The batch goes as one JSON text parameter, parsed by Postgres (on its own core): array
   // parameters cost the planner's thread a per-element conversion and escaping of every `why`.
   const batch = JSON.stringify(
@@ -208,33 +220,47 @@ export async function insertPlannedDeliveries(db: Db, plans: PlannedDigest[]): P
       subscriber_id: plan.subscriberId,
       digest_date: isoDate(plan.digestDate),
       planned_at: plan.plannedAt.toISOString(),
-      papers: plan.papers.map((paper) => [paper.paperId, paper.why]),
+      paper_ids: plan.papers.map((paper) => paper.paperId),
+      paper_whys: plan.papers.map((paper) => paper.why),
     })),
   );
-  // One statement, so one transaction and one round trip: the rows, then the papers of the new ones.
-  const inserted = await db.$queryRaw<{ count: bigint }[]>`
-    WITH plan AS (
-      SELECT * FROM json_to_recordset(${batch}::json)
-        AS t(subscriber_id uuid, digest_date date, planned_at timestamptz, papers json)
-    ), created AS (
-      INSERT INTO deliveries (subscriber_id, digest_date, status, last_error, planned_at)
-      SELECT subscriber_id, digest_date,
-             CASE WHEN json_array_length(papers) = 0 THEN 'skipped' ELSE 'planned' END::delivery_status,
-             CASE WHEN json_array_length(papers) = 0 THEN 'no matching papers' END,
-             planned_at
-      FROM plan
-      ON CONFLICT (subscriber_id, digest_date) DO NOTHING
-      RETURNING id, subscriber_id
-    ), listed AS (
-      INSERT INTO delivery_papers (subscriber_id, paper_id, delivery_id, position, why)
-      SELECT created.subscriber_id, paper.value->>0, created.id, paper.position - 1, paper.value->>1
-      FROM created
-      JOIN plan ON plan.subscriber_id = created.subscriber_id
-      CROSS JOIN LATERAL json_array_elements(plan.papers) WITH ORDINALITY AS paper(value, position)
-      -- A paper another planner sent this reader meanwhile is left out, never sent twice.
-      ON CONFLICT (subscriber_id, paper_id) DO NOTHING
-    )
-    SELECT count(*) AS count FROM created`;
+  const [, inserted] = await db.$transaction([
+    // In id order, so two planners locking overlapping batches cannot deadlock.
+    db.$queryRaw`
+      SELECT 1 FROM subscribers WHERE id = ANY(${subscriberIds}::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
+    db.$queryRaw<{ count: bigint }[]>`
+      WITH plan AS (
+        SELECT * FROM json_to_recordset(${batch}::json)
+          AS t(subscriber_id uuid, digest_date date, planned_at timestamptz, paper_ids text[], paper_whys text[])
+      ), listed AS (
+        SELECT plan.subscriber_id, x.id, x.why, x.n
+        FROM plan CROSS JOIN LATERAL unnest(plan.paper_ids, plan.paper_whys) WITH ORDINALITY AS x(id, why, n)
+      ), sent AS (
+        -- As in findAlreadySent: a delivery holding one of these papers is dated two days before
+        -- the earliest was first seen, or later.
+        SELECT d.subscriber_id, p.paper_id
+        FROM deliveries d CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
+        WHERE d.subscriber_id = ANY(${subscriberIds}::uuid[])
+          AND d.digest_date >= (SELECT (min(first_seen_at) AT TIME ZONE 'UTC')::date - 2
+                                FROM papers WHERE id IN (SELECT id FROM listed))
+      ), kept AS (
+        SELECT subscriber_id, array_agg(id ORDER BY n) AS paper_ids, array_agg(why ORDER BY n) AS paper_whys
+        FROM listed
+        WHERE NOT EXISTS (
+          SELECT 1 FROM sent WHERE sent.subscriber_id = listed.subscriber_id AND sent.paper_id = listed.id)
+        GROUP BY subscriber_id
+      ), created AS (
+        INSERT INTO deliveries (subscriber_id, digest_date, status, last_error, planned_at, paper_ids, paper_whys)
+        SELECT plan.subscriber_id, plan.digest_date,
+               CASE WHEN kept.paper_ids IS NULL THEN 'skipped' ELSE 'planned' END::delivery_status,
+               CASE WHEN kept.paper_ids IS NULL THEN 'no matching papers' END,
+               plan.planned_at, coalesce(kept.paper_ids, '{}'), coalesce(kept.paper_whys, '{}')
+        FROM plan LEFT JOIN kept ON kept.subscriber_id = plan.subscriber_id
+        ON CONFLICT (subscriber_id, digest_date) DO NOTHING
+        RETURNING 1
+      )
+      SELECT count(*) AS count FROM created`,
+  ]);
   return Number(inserted[0]?.count ?? 0);
 }
 
@@ -245,7 +271,7 @@ export interface RenderableDelivery {
   sentAt: Date | null;
   subscriber: { id: string; email: string; status: SubscriberStatus; tokenVersion: number };
   /** In the planned order. */
-  papers: { paperId: string; why: string }[];
+  papers: DeliveryPapers;
 }
 
 /**
@@ -266,13 +292,12 @@ export async function loadDeliveries(db: Db, ids: string[]): Promise<RenderableD
     }[]
   >`
     SELECT d.id, d.digest_date, d.sent_at, s.id AS subscriber_id, s.email, s.status::text AS status,
-      s.token_version, p.papers
+      s.token_version,
+      -- As JSON text: parsing it is native, where text arrays are parsed a character at a time.
+      (SELECT json_agg(json_build_object('paperId', x.id, 'why', x.why) ORDER BY x.n)::text
+         FROM unnest(d.paper_ids, d.paper_whys) WITH ORDINALITY AS x(id, why, n)) AS papers
     FROM deliveries d
     JOIN subscribers s ON s.id = d.subscriber_id
-    -- As JSON text: parsing it is native, where text arrays are parsed a character at a time.
-    CROSS JOIN LATERAL (
-      SELECT json_agg(json_build_object('paperId', x.paper_id, 'why', x.why) ORDER BY x.position)::text AS papers
-      FROM delivery_papers x WHERE x.delivery_id = d.id) p
     WHERE d.id = ANY(${ids}::uuid[])
     ORDER BY d.planned_at, d.id`;
   return rows.map((row) => ({
@@ -285,7 +310,7 @@ export async function loadDeliveries(db: Db, ids: string[]): Promise<RenderableD
       status: row.status,
       tokenVersion: row.token_version,
     },
-    papers: row.papers ? (JSON.parse(row.papers) as RenderableDelivery['papers']) : [],
+    papers: row.papers ? (JSON.parse(row.papers) as DeliveryPapers) : [],
   }));
 }
 
@@ -296,15 +321,14 @@ export async function loadDelivery(db: Db, id: string): Promise<RenderableDelive
 
 /** A reader's most recent sent deliveries with their papers in order, newest first (for their private feed). */
 export async function findRecentSentDeliveries(db: Db, subscriberId: string, take: number) {
-  return db.delivery.findMany({
+  const rows = await db.delivery.findMany({
     where: { subscriberId, status: 'sent' },
     orderBy: { digestDate: 'desc' },
     take,
-    select: {
-      id: true,
-      digestDate: true,
-      sentAt: true,
-      papers: { orderBy: { position: 'asc' }, select: { paperId: true, why: true } },
-    },
+    select: { id: true, digestDate: true, sentAt: true, paperIds: true, paperWhys: true },
   });
+  return rows.map(({ paperIds, paperWhys, ...row }) => ({
+    ...row,
+    papers: deliveryPapers({ paperIds, paperWhys }),
+  }));
 }

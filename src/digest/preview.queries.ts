@@ -1,4 +1,5 @@
 import type { Db } from '../db.ts';
+import { deliveryPapers } from './digest.queries.ts';
 
 /** A reader by address with the preferences ranking needs, or null. */
 export async function findReaderForPreview(db: Db, email: string) {
@@ -18,13 +19,11 @@ export async function findReaderForPreview(db: Db, email: string) {
 
 /** The reader's delivery for `digestDate` with its papers in order, or null. */
 export async function findDeliveryForPreview(db: Db, subscriberId: string, digestDate: Date) {
-  return db.delivery.findUnique({
+  const row = await db.delivery.findUnique({
     where: { subscriberId_digestDate: { subscriberId, digestDate } },
-    select: {
-      id: true,
-      status: true,
-      sentAt: true,
-      papers: { orderBy: { position: 'asc' }, select: { paperId: true, why: true } },
-    },
+    select: { id: true, status: true, sentAt: true, paperIds: true, paperWhys: true },
   });
+  if (!row) return null;
+  const { paperIds, paperWhys, ...delivery } = row;
+  return { ...delivery, papers: deliveryPapers({ paperIds, paperWhys }) };
 }

@@ -1,5 +1,6 @@
 import { isoDate } from '../dates.ts';
 import type { Deps } from '../deps.ts';
+import { deliveryPapers } from '../digest/digest.queries.ts';
 import { hashEmail } from '../log.ts';
 import {
   bumpTokenVersion,
@@ -63,7 +64,11 @@ export async function exportData(deps: Deps, token: unknown) {
     interests: of('text'),
     authors: of('author'),
     excludes: of('exclude'),
-    deliveries: row.deliveries.map((d) => ({ ...d, digestDate: isoDate(d.digestDate) })),
+    deliveries: row.deliveries.map(({ paperIds, paperWhys, ...delivery }) => ({
+      ...delivery,
+      digestDate: isoDate(delivery.digestDate),
+      papers: deliveryPapers({ paperIds, paperWhys }),
+    })),
   };
 }
 

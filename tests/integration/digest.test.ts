@@ -90,10 +90,41 @@ test('never the same paper twice: the next day brings only papers not sent befor
   h.setNow(new Date('2026-11-21T08:00:00Z'));
   await h.db.paper.updateMany({ data: { firstSeenAt: h.deps.now() } });
   await runDigest(h.deps);
-  const rows = await h.db.deliveryPaper.findMany({ where: { subscriberId: reader.id } });
-  expect(rows).toHaveLength(20);
-  expect(new Set(rows.map((r) => r.paperId)).size).toBe(20);
-  expect(new Set(rows.map((r) => r.deliveryId)).size).toBe(2);
+  const days = await h.db.delivery.findMany({ where: { subscriberId: reader.id } });
+  expect(days).toHaveLength(2);
+  const sent = days.flatMap((day) => day.paperIds);
+  expect(sent).toHaveLength(20);
+  expect(new Set(sent).size).toBe(20);
+});
+
+test('never twice, also when two plans for one reader are written at once: the later write leaves out what the earlier holds', async () => {
+  await ingestSample(h.deps);
+  const reader = await createSubscriber(h.db, { topics: ['optimization'] });
+  const [first, second, third] = (await h.db.paper.findMany({ take: 3, orderBy: { id: 'asc' } })).map(
+    (p) => p.id,
+  );
+  const plan = (date: string, paperIds: (string | undefined)[]) => ({
+    subscriberId: reader.id,
+    digestDate: new Date(`${date}T00:00:00Z`),
+    plannedAt: h.deps.now(),
+    papers: paperIds.map((paperId) => ({ paperId: paperId ?? '', why: `why ${paperId}` })),
+  });
+  // Written together: each on its own session, as two planners (or two writes in flight) would.
+  await Promise.all([
+    insertPlannedDeliveries(h.db, [plan('2026-11-20', [first, second])]),
+    insertPlannedDeliveries(h.db, [plan('2026-11-21', [second, third])]),
+  ]);
+  await insertPlannedDeliveries(h.db, [plan('2026-11-22', [third, first])]);
+  const days = await h.db.delivery.findMany({
+    where: { subscriberId: reader.id },
+    orderBy: { digestDate: 'asc' },
+  });
+  const held = days.flatMap((day) => day.paperIds);
+  expect(held.sort()).toEqual([first, second, third].sort());
+  // The reasons stay with their papers, in rank order.
+  for (const day of days) expect(day.paperWhys).toEqual(day.paperIds.map((id) => `why ${id}`));
+  // The third day had nothing new: a skipped row, no email.
+  expect(days[2]).toMatchObject({ status: 'skipped', lastError: 'no matching papers', paperIds: [] });
 });
 
 test('a reader with no matching papers gets no email and a skipped delivery', async () => {
@@ -147,7 +178,7 @@ test('papers seen before the 24 hours ahead of the run are not candidates', asyn
   await createSubscriber(h.db, { topics: ['graph-neural-networks'] });
   const result = await runDigest(h.deps);
   expect(result.candidatePapers).toBe(1);
-  expect((await h.db.deliveryPaper.findFirstOrThrow()).paperId).toBe('2611.00004');
+  expect((await h.db.delivery.findFirstOrThrow()).paperIds).toEqual(['2611.00004']);
 });
 
 test('ingesting the sample twice adds nothing the second time', async () => {

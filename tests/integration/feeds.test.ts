@@ -63,18 +63,17 @@ describe('private reader feed', () => {
     await runDigest(h.deps);
     const delivery = await h.db.delivery.findFirstOrThrow({
       where: { subscriberId: reader.id, status: 'sent' },
-      include: { papers: { orderBy: { position: 'asc' } } },
     });
     const response = await fetch(feedUrl(h.deps.config, reader));
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('private, no-store');
     const { feed } = parse(await response.text());
-    expect(feed.entry?.length).toBe(delivery.papers.length);
+    expect(feed.entry?.length).toBe(delivery.paperIds.length);
     const titles = await h.db.paper.findMany({
-      where: { id: { in: delivery.papers.map((p) => p.paperId) } },
+      where: { id: { in: delivery.paperIds } },
     });
     expect(new Set(feed.entry?.map((e) => e.title))).toEqual(new Set(titles.map((p) => p.title)));
-    expect(feed.entry?.[0]?.summary['#text']).toContain(delivery.papers[0]?.why ?? '?');
+    expect(feed.entry?.[0]?.summary['#text']).toContain(delivery.paperWhys[0] ?? '?');
 
     // The manage page links to it; a manage token is no feed token.
     const manage = await (await fetch(readerLinks(h.deps.config, reader).manageUrl)).text();

@@ -152,21 +152,14 @@ describe('real requests and answers match the document', () => {
 
   test('GET /manage/data: the export of a reader with consent records and a delivery, and the JSON 404', async () => {
     const reader = await h.db.subscriber.findUniqueOrThrow({ where: { email } });
-    const delivery = await h.db.delivery.create({
+    await h.db.delivery.create({
       data: {
         subscriberId: reader.id,
         digestDate: new Date('2026-11-20T00:00:00Z'),
         status: 'sent',
         sentAt: new Date(),
-      },
-    });
-    await h.db.deliveryPaper.create({
-      data: {
-        subscriberId: reader.id,
-        deliveryId: delivery.id,
-        paperId: '2611.00001',
-        position: 0,
-        why: 'graphs',
+        paperIds: ['2611.00001'],
+        paperWhys: ['graphs'],
       },
     });
     const token = new URL(readerLinks(h.deps.config, reader).manageUrl).searchParams.get('token');
