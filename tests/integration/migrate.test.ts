@@ -80,3 +80,36 @@ test('a failing migration is rolled back whole and not recorded', async () => {
     SELECT count(*)::int AS n FROM _prisma_migrations WHERE migration_name = '99990101000000_broken'`;
   expect(recorded[0]?.n).toBe(0);
 });
+
+test("upgrading moves each delivery's papers into its arrays in rank order, with their reasons", async () => {
+  current = await createTestDatabase(inject('database'), { empty: true });
+  const dir = mkdtempSync(path.join(tmpdir(), 'paperboy-migrations-'));
+  const arrays = '20261129000000_delivery_paper_arrays';
+  for (const name of MIGRATION_NAMES.filter((n) => n < arrays))
+    cpSync(path.join(MIGRATIONS, name), path.join(dir, name), { recursive: true });
+  await migrate(current.database, dir);
+  const db = current.database.prisma;
+  await db.$executeRaw`
+    WITH reader AS (
+      INSERT INTO subscribers (email, status) VALUES ('upgrade@example.com', 'active') RETURNING id
+    ), day AS (
+      INSERT INTO deliveries (subscriber_id, digest_date, status)
+      SELECT id, d::date, 'sent' FROM reader, unnest(ARRAY['2026-11-01', '2026-11-02']) AS d
+      RETURNING id, subscriber_id, digest_date
+    )
+    INSERT INTO delivery_papers (subscriber_id, paper_id, delivery_id, position, why)
+    SELECT subscriber_id, p.id, day.id, p.position, 'why ' || p.id
+    FROM day, (VALUES ('2611.00002', 1), ('2611.00001', 0), ('2611.00003', 2)) AS p(id, position)
+    WHERE day.digest_date = '2026-11-01'`;
+  cpSync(path.join(MIGRATIONS, arrays), path.join(dir, arrays), { recursive: true });
+  expect((await migrate(current.database, dir)).applied).toEqual([arrays]);
+  const rows = await db.$queryRaw<{ digest_date: Date; paper_ids: string[]; paper_whys: string[] }[]>`
+    SELECT digest_date, paper_ids, paper_whys FROM deliveries ORDER BY digest_date`;
+  expect(rows.map((row) => [row.paper_ids, row.paper_whys])).toEqual([
+    [
+      ['2611.00001', '2611.00002', '2611.00003'],
+      ['why 2611.00001', 'why 2611.00002', 'why 2611.00003'],
+    ],
+    [[], []],
+  ]);
+});
