@@ -154,24 +154,31 @@ export async function insertMissedDeliveries(
 }
 
 /**
- * For each of `subscriberIds`, which of `papers` they were already sent. A paper can only be in a
- * delivery dated at most two days before it was first seen (a digest date is the reader's local
- * date; a manual run for a date uses papers seen by its end), so only deliveries from then on are
- * read: the lookup costs the same after a year of digests as after a week.
+ * The earliest digest date (ISO) a delivery holding any of `papers` can have, or null for no
+ * papers. A paper can only be in a delivery dated at most two days before it was first seen (a
+ * digest date is the reader's local date; a manual run for a date uses papers seen by its end),
+ * so looking for papers sent before reads only deliveries from then on: the lookup costs the same
+ * after a year of digests as after a week.
  */
+export function sentSince(papers: { firstSeenAt: Date }[]): string | null {
+  if (papers.length === 0) return null;
+  const firstSeen = Math.min(...papers.map((paper) => paper.firstSeenAt.getTime()));
+  return isoDate(new Date(firstSeen - 2 * 86_400_000));
+}
+
+/** For each of `subscriberIds`, which of `papers` they were already sent. */
 export async function findAlreadySent(
   db: Db,
   subscriberIds: string[],
   papers: { id: string; firstSeenAt: Date }[],
 ): Promise<Map<string, Set<string>>> {
   const sent = new Map<string, Set<string>>();
-  if (papers.length === 0 || subscriberIds.length === 0) return sent;
-  const firstSeen = Math.min(...papers.map((paper) => paper.firstSeenAt.getTime()));
-  const since = new Date(firstSeen - 2 * 86_400_000);
+  const since = sentSince(papers);
+  if (since === null || subscriberIds.length === 0) return sent;
   const rows = await db.$queryRaw<{ subscriber_id: string; paper_id: string }[]>`
     SELECT d.subscriber_id, p.paper_id
     FROM deliveries d CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
-    WHERE d.subscriber_id = ANY(${subscriberIds}::uuid[]) AND d.digest_date >= ${isoDate(since)}::date
+    WHERE d.subscriber_id = ANY(${subscriberIds}::uuid[]) AND d.digest_date >= ${since}::date
       AND p.paper_id = ANY(${papers.map((paper) => paper.id)}::text[])`;
   for (const row of rows) {
     const set = sent.get(row.subscriber_id) ?? new Set<string>();
@@ -208,9 +215,14 @@ export interface PlannedDigest {
  * run for another date, or this run's own write for another date still in flight) may have
  * planned one of those papers for the reader since. So the batch's readers are locked first, and
  * the insert, a statement of its own (it sees what those planners committed before it got the
- * locks), leaves out every paper a delivery of theirs already holds.
+ * locks), leaves out every paper a delivery of theirs dated `since` (see `sentSince`) or later
+ * already holds.
  */
-export async function insertPlannedDeliveries(db: Db, plans: PlannedDigest[]): Promise<number> {
+export async function insertPlannedDeliveries(
+  db: Db,
+  plans: PlannedDigest[],
+  since: string | null,
+): Promise<number> {
   if (plans.length === 0) return 0;
   const subscriberIds = plans.map((plan) => plan.subscriberId);
   // The batch goes as one JSON text parameter, parsed by Postgres (on its own core): array
@@ -235,14 +247,10 @@ export async function insertPlannedDeliveries(db: Db, plans: PlannedDigest[]): P
       ), listed AS (
         SELECT plan.subscriber_id, x.id, x.why, x.n
         FROM plan CROSS JOIN LATERAL unnest(plan.paper_ids, plan.paper_whys) WITH ORDINALITY AS x(id, why, n)
-      ), sent AS (
-        -- As in findAlreadySent: a delivery holding one of these papers is dated two days before
-        -- the earliest was first seen, or later.
+      ), sent AS MATERIALIZED (
         SELECT d.subscriber_id, p.paper_id
         FROM deliveries d CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
-        WHERE d.subscriber_id = ANY(${subscriberIds}::uuid[])
-          AND d.digest_date >= (SELECT (min(first_seen_at) AT TIME ZONE 'UTC')::date - 2
-                                FROM papers WHERE id IN (SELECT id FROM listed))
+        WHERE d.subscriber_id = ANY(${subscriberIds}::uuid[]) AND d.digest_date >= ${since}::date
       ), kept AS (
         SELECT subscriber_id, array_agg(id ORDER BY n) AS paper_ids, array_agg(why ORDER BY n) AS paper_whys
         FROM listed

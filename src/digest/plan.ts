@@ -19,6 +19,7 @@ import {
   insertPlannedDeliveries,
   type PlannedDigest,
   type ScheduledReader,
+  sentSince,
 } from './digest.queries.ts';
 import { type SlotGroup, zoneSlotGroups } from './schedule.ts';
 
@@ -78,7 +79,8 @@ export async function loadRanker(deps: Deps, asOf: Date): Promise<Ranker> {
  * `WRITES_IN_FLIGHT` writes are pending; `flush` waits for them all and reports the first failure.
  */
 export interface PlanWriter {
-  write(plans: PlannedDigest[]): Promise<void>;
+  /** `since`: the earliest date a delivery holding one of the plans' papers can have (`sentSince`). */
+  write(plans: PlannedDigest[], since: string | null): Promise<void>;
   flush(): Promise<void>;
 }
 
@@ -88,11 +90,11 @@ const WRITES_IN_FLIGHT = 2;
 export function planWriter(deps: Deps, dryRun: boolean): PlanWriter {
   const inFlight: Promise<unknown>[] = [];
   return {
-    async write(plans) {
+    async write(plans, since) {
       if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
       if (dryRun) return;
       // Awaited by a later write or by flush.
-      inFlight.push(awaitedLater(insertPlannedDeliveries(deps.db, plans)));
+      inFlight.push(awaitedLater(insertPlannedDeliveries(deps.db, plans, since)));
     },
     async flush() {
       const pending = inFlight.splice(0);
@@ -137,7 +139,7 @@ export async function planReaders(
       papers: ranked.map((entry) => ({ paperId: entry.paper.id, why: explain(entry.why) })),
     });
   }
-  await writer.write(plans);
+  await writer.write(plans, sentSince(ranker.papers));
 }
 
 /**

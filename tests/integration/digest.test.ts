@@ -24,14 +24,18 @@ beforeEach(async () => {
 async function readerWithPlannedDigest() {
   await ingestSample(h.deps);
   const reader = await createSubscriber(h.db, { topics: ['optimization'] });
-  await insertPlannedDeliveries(h.db, [
-    {
-      subscriberId: reader.id,
-      digestDate: new Date(`${isoDate(h.deps.now())}T00:00:00Z`),
-      plannedAt: h.deps.now(),
-      papers: [{ paperId: (await h.db.paper.findFirstOrThrow()).id, why: 'test' }],
-    },
-  ]);
+  await insertPlannedDeliveries(
+    h.db,
+    [
+      {
+        subscriberId: reader.id,
+        digestDate: new Date(`${isoDate(h.deps.now())}T00:00:00Z`),
+        plannedAt: h.deps.now(),
+        papers: [{ paperId: (await h.db.paper.findFirstOrThrow()).id, why: 'test' }],
+      },
+    ],
+    '2026-11-01',
+  );
   return reader;
 }
 
@@ -111,10 +115,10 @@ test('never twice, also when two plans for one reader are written at once: the l
   });
   // Written together: each on its own session, as two planners (or two writes in flight) would.
   await Promise.all([
-    insertPlannedDeliveries(h.db, [plan('2026-11-20', [first, second])]),
-    insertPlannedDeliveries(h.db, [plan('2026-11-21', [second, third])]),
+    insertPlannedDeliveries(h.db, [plan('2026-11-20', [first, second])], '2026-11-18'),
+    insertPlannedDeliveries(h.db, [plan('2026-11-21', [second, third])], '2026-11-18'),
   ]);
-  await insertPlannedDeliveries(h.db, [plan('2026-11-22', [third, first])]);
+  await insertPlannedDeliveries(h.db, [plan('2026-11-22', [third, first])], '2026-11-18');
   const days = await h.db.delivery.findMany({
     where: { subscriberId: reader.id },
     orderBy: { digestDate: 'asc' },
