@@ -70,7 +70,7 @@ function digestFiller(
   itemHoles: { position: string; why: string },
   escapeValue: (value: unknown) => string,
 ): (values: DigestValues) => string {
-  // Keyed by the view, which lives as long as its Paper: a worker running for days keeps no old papers.
+  // Keyed by the view, which lives as long as its paper is shown (see paperDisplay).
   const blocks = new WeakMap<PaperView, Skeleton>();
   const blockOf = (paper: PaperView) => {
     let block = blocks.get(paper);
@@ -183,25 +183,63 @@ interface PaperDisplay {
   previewTitle: string;
 }
 
-/** Worked out once per paper, not once per reader; gone with the Paper objects of the batch. */
+/** The fields of a paper its display is made from. */
+type ShownFields = Pick<Paper, 'title' | 'abstract' | 'authors' | 'pageUrl' | 'pdfUrl' | 'codeUrl'>;
+
+/** Worked out once per Paper object: a reader's digest looks each of its papers up here. */
 const displayOf = new WeakMap<Paper, PaperDisplay>();
+
+/**
+ * And kept by paper id while what it shows is unchanged: the worker loads each batch's papers
+ * afresh, and every batch of 100 readers rendered the day's papers again without this (~250 µs
+ * per message, most of a message's cost). Bounded well above a day's papers, oldest out first.
+ */
+const displayById = new Map<string, { shown: ShownFields; display: PaperDisplay }>();
+const MAX_KEPT_PAPERS = 5_000;
 
 function paperDisplay(paper: Paper): PaperDisplay {
   let display = displayOf.get(paper);
   if (!display) {
-    display = {
-      view: Object.freeze({
-        title: oneLine(paper.title),
-        authors: authorLine(paper.authors),
-        summary: shorten(paper.abstract),
-        pageUrl: pageUrl(paper),
-        pdfUrl: paper.pdfUrl,
-        codeUrl: paper.codeUrl,
-      }),
-      subjectTitle: oneLine(shorten(paper.title, 60)),
-      previewTitle: oneLine(shorten(paper.title, 90)),
-    };
+    const kept = displayById.get(paper.id);
+    if (kept && sameShownFields(kept.shown, paper)) display = kept.display;
+    else {
+      display = displayFor(paper);
+      displayById.delete(paper.id);
+      if (displayById.size >= MAX_KEPT_PAPERS) displayById.delete(displayById.keys().next().value as string);
+      const { title, abstract, authors, pageUrl, pdfUrl, codeUrl } = paper;
+      displayById.set(paper.id, {
+        shown: { title, abstract, authors: [...authors], pageUrl, pdfUrl, codeUrl },
+        display,
+      });
+    }
     displayOf.set(paper, display);
   }
   return display;
+}
+
+function sameShownFields(shown: ShownFields, paper: Paper): boolean {
+  return (
+    shown.title === paper.title &&
+    shown.abstract === paper.abstract &&
+    shown.pageUrl === paper.pageUrl &&
+    shown.pdfUrl === paper.pdfUrl &&
+    shown.codeUrl === paper.codeUrl &&
+    shown.authors.length === paper.authors.length &&
+    shown.authors.every((author, i) => author === paper.authors[i])
+  );
+}
+
+function displayFor(paper: Paper): PaperDisplay {
+  return {
+    view: Object.freeze({
+      title: oneLine(paper.title),
+      authors: authorLine(paper.authors),
+      summary: shorten(paper.abstract),
+      pageUrl: pageUrl(paper),
+      pdfUrl: paper.pdfUrl,
+      codeUrl: paper.codeUrl,
+    }),
+    subjectTitle: oneLine(shorten(paper.title, 60)),
+    previewTitle: oneLine(shorten(paper.title, 90)),
+  };
 }

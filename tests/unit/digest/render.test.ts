@@ -127,6 +127,32 @@ describe('the split digest template', () => {
   });
 });
 
+test('a paper loaded again is shown from the same view, and anew once what it shows changed', async () => {
+  const template = await compileDigestTemplate();
+  const shown = (p: ReturnType<typeof paper>) =>
+    digestValues({
+      email: 'r@example.com',
+      digestDate: '2026-11-28',
+      papers: [{ paper: p, why: 'w' }],
+      links,
+    });
+  const loaded = paper({ id: '2611.00011', title: 'Kept between batches', authors: ['Ann'] });
+  const first = shown(loaded);
+  // The next batch loads the same paper as a new object: its rendered blocks are kept.
+  expect(shown({ ...loaded, authors: [...loaded.authors] }).papers[0]?.paper).toBe(first.papers[0]?.paper);
+  for (const change of [
+    { title: 'Retitled' },
+    { authors: ['Ann', 'Bob'] },
+    { pdfUrl: 'https://pdf.example' },
+  ]) {
+    const before = shown({ ...loaded }).papers[0]?.paper;
+    const changed = shown({ ...loaded, ...change });
+    expect(changed.papers[0]?.paper).not.toBe(before);
+    expect(template.html(changed)).toBe((await compileEmailTemplate<DigestValues>('digest')).html(changed));
+  }
+  expect(template.text(shown({ ...loaded, title: 'Retitled' }))).toContain('1. Retitled');
+});
+
 test('the date label is written as en-GB writes it', () => {
   expect(dateLabelOf('2026-11-28')).toBe('Saturday, 28 November 2026');
   expect(dateLabelOf('2027-01-01')).toBe('Friday, 1 January 2027');
