@@ -1,11 +1,12 @@
 import {
-  collapseBlankLines,
   compileSplitEmailTemplate,
   type EmailTemplate,
-  escapeHtml,
-  plainText,
+  htmlWriter,
+  type Joined,
+  type PartWriter,
   type Skeleton,
   type SplitPart,
+  textWriter,
 } from '../mail/templates.ts';
 import type { Paper } from '../papers/paper.ts';
 import { explain, type Why } from '../ranking/rank.ts';
@@ -60,40 +61,55 @@ type DocumentValue = (typeof DOCUMENT_VALUES)[number];
 export async function compileDigestTemplate(): Promise<EmailTemplate<DigestValues>> {
   const split = await compileSplitEmailTemplate('digest', { list: 'papers', holes: DOCUMENT_VALUES });
   const itemHoles = { position: split.holeValue('position'), why: split.holeValue('why') };
-  const html = digestFiller(split.html, itemHoles, escapeHtml);
-  const text = digestFiller(split.text, itemHoles, plainText);
-  return { html, text: (values) => collapseBlankLines(text(values)) };
+  return {
+    html: digestFiller(split.html, itemHoles, htmlWriter),
+    text: digestFiller(split.text, itemHoles, textWriter),
+  };
 }
 
-function digestFiller(
+/** A skeleton whose fixed text is prepared for joining. */
+interface Prepared<Piece> {
+  head: Piece;
+  rest: { hole: string; text: Piece }[];
+}
+
+function digestFiller<Piece>(
   part: SplitPart,
   itemHoles: { position: string; why: string },
-  escapeValue: (value: unknown) => string,
+  writer: PartWriter<Piece>,
 ): (values: DigestValues) => string {
+  const prepare = ({ head, rest }: Skeleton): Prepared<Piece> => ({
+    head: writer.piece(head),
+    rest: rest.map(({ hole, text }) => ({ hole, text: writer.piece(text) })),
+  });
+  const document = prepare(part.document);
   // Keyed by the view, which lives as long as its paper is shown (see paperDisplay).
-  const blocks = new WeakMap<PaperView, Skeleton>();
+  const blocks = new WeakMap<PaperView, Prepared<Piece>>();
   const blockOf = (paper: PaperView) => {
     let block = blocks.get(paper);
     if (!block) {
-      block = part.item({ ...itemHoles, paper });
+      block = prepare(part.item({ ...itemHoles, paper }));
       blocks.set(paper, block);
     }
     return block;
   };
   return (values) => {
-    let out = part.document.head;
-    for (const { hole, text } of part.document.rest) {
+    const out: Joined = { text: '', run: 0 };
+    writer.add(out, document.head);
+    for (const { hole, text } of document.rest) {
       if (hole === 'papers') {
         for (const entry of values.papers) {
           const block = blockOf(entry.paper);
-          out += block.head;
-          for (const item of block.rest)
-            out += escapeValue(entry[item.hole as 'position' | 'why']) + item.text;
+          writer.add(out, block.head);
+          for (const item of block.rest) {
+            writer.value(out, entry[item.hole as 'position' | 'why']);
+            writer.add(out, item.text);
+          }
         }
-      } else out += escapeValue(values[hole as DocumentValue]);
-      out += text;
+      } else writer.value(out, values[hole as DocumentValue]);
+      writer.add(out, text);
     }
-    return out;
+    return out.text;
   };
 }
 

@@ -24,6 +24,82 @@ export const plainText = (value: unknown): string => (value == null ? '' : `${va
 /** The text part's blank lines: conditional lines left empty collapse to one blank line. */
 export const collapseBlankLines = (text: string): string => text.replace(/\n{3,}/g, '\n\n');
 
+/** An email part being joined from pieces; `run` counts the line breaks it ends with (text part). */
+export interface Joined {
+  text: string;
+  run: number;
+}
+
+/** How one part of a split template is joined: fixed text prepared once, then appended per email. */
+export interface PartWriter<Piece> {
+  /** Fixed text (of the document, or of an item once rendered), prepared when first seen. */
+  piece(text: string): Piece;
+  add(out: Joined, piece: Piece): void;
+  /** A reader's value, escaped as the part requires. */
+  value(out: Joined, value: unknown): void;
+}
+
+/** The HTML part: fixed text as it is, values escaped by the template engine. */
+export const htmlWriter: PartWriter<string> = {
+  piece: (text) => text,
+  add: (out, text) => {
+    out.text += text;
+  },
+  value: (out, value) => {
+    out.text += escapeHtml(value);
+  },
+};
+
+/** Text with its leading and trailing line breaks counted, and its inner blank lines collapsed. */
+interface TextPiece {
+  lead: number;
+  /** Empty when the text is nothing but line breaks (then all of them are `lead`). */
+  body: string;
+  trail: number;
+}
+
+const LINE_BREAKS = ['', '\n', '\n\n'];
+const lineBreaks = (count: number): string => LINE_BREAKS[count] ?? '';
+
+function textPiece(text: string): TextPiece {
+  let lead = 0;
+  while (text.charCodeAt(lead) === 10) lead++;
+  if (lead === text.length) return { lead, body: '', trail: 0 };
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === 10) end--;
+  return { lead, body: collapseBlankLines(text.slice(lead, end)), trail: text.length - end };
+}
+
+function addTextPiece(out: Joined, { lead, body, trail }: TextPiece): void {
+  // A run of line breaks may span pieces: it is written as its first two breaks, never more.
+  const before = Math.min(out.run, 2);
+  if (body === '') {
+    out.run += lead;
+    out.text += lineBreaks(Math.min(out.run, 2) - before);
+    return;
+  }
+  out.text += lineBreaks(Math.min(before + lead, 2) - before) + body + lineBreaks(Math.min(trail, 2));
+  out.run = trail;
+}
+
+/**
+ * The text part: values written as they are, and blank lines collapsed as `collapseBlankLines`
+ * collapses the joined text, while joining: that pass over every joined text was most of the
+ * text part's cost.
+ */
+export const textWriter: PartWriter<TextPiece> = {
+  piece: textPiece,
+  add: addTextPiece,
+  value: (out, value) => {
+    const text = plainText(value);
+    if (text.indexOf('\n') >= 0) addTextPiece(out, textPiece(text));
+    else if (text !== '') {
+      out.text += text;
+      out.run = 0;
+    }
+  },
+};
+
 interface CompileOptions {
   /** Compile on this environment instead of the shared one (the splitter below). */
   environment?: typeof handlebars;

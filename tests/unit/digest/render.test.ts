@@ -100,7 +100,14 @@ describe('the split digest template', () => {
       compileDigestTemplate(),
       compileEmailTemplate<DigestValues>('digest'),
     ]);
-    for (const values of [reader(hostile), reader(''), reader('x', []), reader('y', [plainPaper])]) {
+    // Line breaks in values make runs of them across the text part's pieces.
+    const breaks = digestValues({
+      email: 'reader@example.com\n\n\n',
+      digestDate: '2026-11-28',
+      papers: [hostilePaper, plainPaper].map((p) => ({ paper: p, why: '\n\nwhy\n\n\n' })),
+      links: { ...links, viewUrl: '\n' },
+    });
+    for (const values of [reader(hostile), reader(''), reader('x', []), reader('y', [plainPaper]), breaks]) {
       expect(split.html(values)).toBe(reference.html(values));
       expect(split.text(values)).toBe(reference.text(values));
     }
