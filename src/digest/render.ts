@@ -187,9 +187,15 @@ const MONTHS = [
  * Intl call of a process costs ~20 ms, and the wording must not change with the ICU data installed.
  */
 export function dateLabelOf(digestDate: string): string {
+  // Every reader of a run has the same date or one of a few: the last label is kept.
+  if (digestDate === lastDateLabel.digestDate) return lastDateLabel.label;
   const date = new Date(`${digestDate}T00:00:00Z`);
-  return `${WEEKDAYS[date.getUTCDay()]}, ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+  const label = `${WEEKDAYS[date.getUTCDay()]}, ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+  lastDateLabel = { digestDate, label };
+  return label;
 }
+
+let lastDateLabel = { digestDate: '', label: '' };
 
 /** How a paper is shown: its block's fields, and its title as a digest's subject and preview. */
 interface PaperDisplay {

@@ -118,6 +118,7 @@ export function deliveryValues(
   deps: Pick<Deps, 'config'>,
   delivery: RenderableDelivery,
   papers: ReadonlyMap<string, Paper>,
+  digestDate = isoDate(delivery.digestDate),
 ): DigestValues {
   const { subscriber } = delivery;
   const shown: { paper: Paper; why: string }[] = [];
@@ -127,7 +128,7 @@ export function deliveryValues(
   }
   return digestValues({
     email: subscriber.email,
-    digestDate: isoDate(delivery.digestDate),
+    digestDate,
     papers: shown,
     links: {
       ...readerLinks(deps.config, subscriber),
@@ -179,8 +180,8 @@ export function digestMessage(
   papers: ReadonlyMap<string, Paper>,
   options: { listId: string; unsubscribeMailto: string | undefined },
 ): OutgoingMessage {
-  const values = deliveryValues(deps, delivery, papers);
   const date = isoDate(delivery.digestDate);
+  const values = deliveryValues(deps, delivery, papers, date);
   return {
     to: delivery.subscriber.email,
     subject: values.subject,
