@@ -20,7 +20,8 @@ import mjml2html from 'mjml';
 import pg from 'pg';
 import { isoDate } from '../src/dates.ts';
 import { openDatabase } from '../src/db.ts';
-import { loadDeliveries } from '../src/digest/digest.queries.ts';
+import type { Deps } from '../src/deps.ts';
+import { loadDeliveries, type RenderableDelivery } from '../src/digest/digest.queries.ts';
 import { compileDigestTemplate } from '../src/digest/render.ts';
 import { createSender, deliveryValues, digestMessage } from '../src/digest/send.ts';
 import { createMailer } from '../src/mail/mailer.ts';
@@ -32,10 +33,11 @@ import { syncTopics } from '../src/topics/topics.queries.ts';
 import { BENCH_FROM, benchDeps } from './deps.ts';
 import { syntheticPapers } from './synthetic.ts';
 
-function flag(name: string, fallback: number): number {
+function flag(name: string, fallback: number, min = 1): number {
   const at = process.argv.indexOf(`--${name}`);
   const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive whole number`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`--${name} must be a whole number from ${min}`);
   return value;
 }
 function stringFlag(name: string): string | undefined {
@@ -50,6 +52,7 @@ const readers = flag('readers', 20_000);
 const paperCount = flag('papers', 500);
 const toSend = Math.min(readers, flag('send', 5_000));
 const connections = flag('connections', 5);
+const warmupCpuSeconds = flag('warmup', 3, 0);
 const smtpFlag = stringFlag('smtp');
 const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/paperboy_bench';
 
@@ -220,6 +223,57 @@ async function seed(db: pg.Client, papers: Paper[]): Promise<void> {
   }
 }
 
+/** A delivery with the papers of the batch it was loaded in. */
+interface Renderable {
+  delivery: RenderableDelivery;
+  papers: ReadonlyMap<string, Paper>;
+}
+
+/** Deliveries in `ids` order, loaded with their papers per batch of 100 as the worker loads them. */
+async function loadLikeWorker(deps: Deps, ids: string[]): Promise<Renderable[]> {
+  const loaded: Renderable[] = [];
+  for (let at = 0; at < ids.length; at += 100) {
+    const batch = await loadDeliveries(deps.db, ids.slice(at, at + 100));
+    const paperIds = [...new Set(batch.flatMap((d) => d.papers.map((p) => p.paperId)))];
+    const papers = new Map((await findPapersByIds(deps.db, paperIds)).map((p) => [p.id, p]));
+    for (const delivery of batch) loaded.push({ delivery, papers });
+  }
+  return loaded;
+}
+
+/** Runs `run` over `items`: per item, wall-clock rate and CPU µs of this process (all threads, GC included). */
+async function timed<T>(items: Renderable[], run: (items: Renderable[]) => Promise<T>) {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const result = await run(items);
+  const perSec = items.length / seconds(started);
+  const cpuMs = cpuMicros(process.cpuUsage(cpuBefore)) / 1000;
+  return { perSec, cpuUs: (cpuMs * 1000) / items.length, cpuMs, result };
+}
+
+/**
+ * Renders `items` in order from `start`, round and round, until `run` has had `cpuMs` of this
+ * process's CPU; returns how many it rendered.
+ */
+async function warmUp(
+  items: Renderable[],
+  start: number,
+  cpuMs: number,
+  run: (items: Renderable[]) => Promise<unknown>,
+): Promise<number> {
+  const before = process.cpuUsage();
+  let next = start;
+  let count = 0;
+  while (items.length > 0 && cpuMicros(process.cpuUsage(before)) < cpuMs * 1000) {
+    const at = next % items.length;
+    const chunk = items.slice(at, at + 10);
+    await run(chunk);
+    next = at + chunk.length;
+    count += chunk.length;
+  }
+  return count;
+}
+
 async function main(): Promise<void> {
   const now = new Date();
   log(
@@ -250,35 +304,42 @@ async function main(): Promise<void> {
   const planSeconds = plan.seconds;
   log(`planned ${plan.planned} (skipped ${plan.skipped}) in ${planSeconds.toFixed(1)} s`);
 
-  // Render: the compiled template, then MJML per email as the naive baseline.
+  // Render: the compiled template, then MJML per email as the naive baseline, each measured warm.
+  // A worker renders millions of digests in one process; a fresh process pays once for what its
+  // first messages meet: V8 optimises a function after some thousands of calls, on background
+  // threads (~185 ms of a cold 1,000-digest pass's ~380 ms CPU ran on them), and MJML's first 20
+  // emails cost ~2.5x its later ones. So each path first renders the same 1,000 warm-up deliveries
+  // (round and round) for the same `--warmup` seconds of CPU (default 3; 0 measures cold), which
+  // brings both to their plateau (MJML's ~150 emails, ours ~3,000 messages); the cold figures, the
+  // warm-up's first 1,000 digests and first 20 emails, are printed too. Papers are loaded per
+  // batch of 100 as the worker loads them, so each measured batch gets its papers as new objects.
   const sampleIds = (
-    await deps.db.delivery.findMany({ where: { status: 'planned' }, take: 1_000, select: { id: true } })
+    await deps.db.delivery.findMany({ where: { status: 'planned' }, take: 2_000, select: { id: true } })
   ).map((d) => d.id);
-  const batch = await loadDeliveries(deps.db, sampleIds);
-  const papers = new Map(
-    (await findPapersByIds(deps.db, [...new Set(batch.flatMap((d) => d.papers.map((p) => p.paperId)))])).map(
-      (p) => [p.id, p],
-    ),
-  );
+  const warm = warmupCpuSeconds > 0 ? await loadLikeWorker(deps, sampleIds.slice(0, 1_000)) : [];
+  const measured = await loadLikeWorker(deps, sampleIds.slice(warm.length, warm.length + 1_000));
   const template = await compileDigestTemplate();
   const listOptions = { listId: 'Paperboy digest <digest.paperboy.example>', unsubscribeMailto: undefined };
-  // CPU time as well as wall time: on a shared machine the wall clock measures the neighbours too.
-  const renderCpuBefore = process.cpuUsage();
-  started = performance.now();
-  let bytes = 0;
-  for (const delivery of batch)
-    bytes += digestMessage(deps, template, delivery, papers, listOptions).html.length;
-  const renderPerSec = batch.length / seconds(started);
-  const renderCpuUs = cpuMicros(process.cpuUsage(renderCpuBefore)) / batch.length;
+  const renderEach = async (items: Renderable[]) => {
+    let bytes = 0;
+    for (const { delivery, papers } of items)
+      bytes += digestMessage(deps, template, delivery, papers, listOptions).html.length;
+    return bytes;
+  };
+  const renderCold = await timed(warm, renderEach);
+  const renderWarmup =
+    warm.length + (await warmUp(warm, 0, warmupCpuSeconds * 1000 - renderCold.cpuMs, renderEach));
+  const render = await timed(measured, renderEach);
   const mjmlSource = readFileSync(new URL('../templates/emails/digest.mjml', import.meta.url), 'utf8');
   const fillMjml = Handlebars.create().compile(mjmlSource);
-  const naive = batch.slice(0, 20);
-  const mjmlCpuBefore = process.cpuUsage();
-  started = performance.now();
-  for (const delivery of naive)
-    await mjml2html(fillMjml(deliveryValues(deps, delivery, papers)), { validationLevel: 'skip' });
-  const mjmlPerEmailPerSec = naive.length / seconds(started);
-  const mjmlCpuUs = cpuMicros(process.cpuUsage(mjmlCpuBefore)) / naive.length;
+  const mjmlEach = async (items: Renderable[]) => {
+    for (const { delivery, papers } of items)
+      await mjml2html(fillMjml(deliveryValues(deps, delivery, papers)), { validationLevel: 'skip' });
+  };
+  const mjmlCold = await timed(warm.slice(0, 20), mjmlEach);
+  const mjmlWarmup =
+    Math.min(20, warm.length) + (await warmUp(warm, 20, warmupCpuSeconds * 1000 - mjmlCold.cpuMs, mjmlEach));
+  const mjml = await timed(measured.slice(0, 20), mjmlEach);
 
   // Send: one worker, state updates included; only the first `toSend` rows stay queued.
   await raw.query(
@@ -311,18 +372,25 @@ async function main(): Promise<void> {
       readers,
       papers: paperCount,
       planPerSec: Math.round((plan.planned + plan.skipped) / planSeconds),
-      renderPerSec: Math.round(renderPerSec),
-      mjmlPerEmailPerSec: Number(mjmlPerEmailPerSec.toFixed(1)),
+      renderPerSec: Math.round(render.perSec),
+      mjmlPerEmailPerSec: Number(mjml.perSec.toFixed(1)),
       sendPerSec: Math.round(sent.sent / sendSeconds),
       peakRssMb: Math.round(peakRss / 1_048_576),
       planPeakRssMb: plan.maxRssMb,
       planCpuMsPerReader: Number((plan.cpuMs / (plan.planned + plan.skipped)).toFixed(3)),
-      renderSpeedup: Math.round(renderPerSec / mjmlPerEmailPerSec),
-      avgHtmlKb: Number((bytes / batch.length / 1024).toFixed(1)),
+      renderSpeedup: Math.round(render.perSec / mjml.perSec),
+      avgHtmlKb: Number((render.result / measured.length / 1024).toFixed(1)),
       // The same comparison by this process's CPU time (all its threads, GC included).
-      renderCpuUsPerMessage: Math.round(renderCpuUs),
-      mjmlCpuMsPerEmail: Number((mjmlCpuUs / 1000).toFixed(2)),
-      renderCpuSpeedup: Math.round(mjmlCpuUs / renderCpuUs),
+      renderCpuUsPerMessage: Math.round(render.cpuUs),
+      mjmlCpuMsPerEmail: Number((mjml.cpuUs / 1000).toFixed(2)),
+      renderCpuSpeedup: Math.round(mjml.cpuUs / render.cpuUs),
+      // Each path's warm-up: how many it rendered, and its first 1,000 digests and 20 emails timed
+      // (a fresh process's figures; null with --warmup 0).
+      renderWarmup,
+      mjmlWarmup,
+      renderColdCpuUsPerMessage: warm.length > 0 ? Math.round(renderCold.cpuUs) : null,
+      mjmlColdCpuMsPerEmail: warm.length > 0 ? Number((mjmlCold.cpuUs / 1000).toFixed(2)) : null,
+      renderColdCpuSpeedup: warm.length > 0 ? Math.round(mjmlCold.cpuUs / renderCold.cpuUs) : null,
       sent: sent.sent,
       connections,
       // Where the send time goes: CPU per message in this process and in the sink's.
