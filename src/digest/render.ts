@@ -214,10 +214,11 @@ const displayOf = new WeakMap<Paper, PaperDisplay>();
 /**
  * And kept by paper id while what it shows is unchanged: the worker loads each batch's papers
  * afresh, and every batch of 100 readers rendered the day's papers again without this (~250 µs
- * per message, most of a message's cost). Bounded well above a day's papers, oldest out first.
+ * per message, most of a message's cost). Bounded above a day's candidates, oldest out first: a
+ * paper kept with its two blocks is ~7.5 KB, so at most ~22 MB.
  */
 const displayById = new Map<string, { shown: ShownFields; display: PaperDisplay }>();
-const MAX_KEPT_PAPERS = 5_000;
+const MAX_KEPT_PAPERS = 3_000;
 
 function paperDisplay(paper: Paper): PaperDisplay {
   let display = displayOf.get(paper);

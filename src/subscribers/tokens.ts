@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, type Hmac, timingSafeEqual } from 'node:crypto';
 
 /** What a link may do; a token made for one purpose is refused for every other. */
 export type TokenPurpose = 'confirm' | 'manage' | 'unsubscribe' | 'digest' | 'feed';
@@ -15,7 +15,7 @@ export interface TokenClaims {
   ref?: string;
 }
 
-function hmac(secret: string, purpose: string, payload: string) {
+function hmac(secret: string, purpose: string, payload: string): Hmac {
   // The purpose is part of the key, so a signature for one purpose means nothing for another.
   return createHmac('sha256', `${secret}:${purpose}`).update(payload);
 }
