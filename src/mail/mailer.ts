@@ -1,5 +1,6 @@
 import nodemailer from 'nodemailer';
 import { composeMessage } from './compose.ts';
+import { skipStuffingCleanData } from './smtp-data.ts';
 
 /** One email ready to go: all content rendered, all headers decided. */
 export interface OutgoingMessage {
@@ -39,6 +40,7 @@ export interface MailerOptions {
 
 /** A pooled nodemailer SMTP transport to `smtpUrl`, sending as `from`. */
 export function createMailer(smtpUrl: string, from: string, options: MailerOptions = {}): Mailer {
+  skipStuffingCleanData();
   const url = new URL(smtpUrl);
   const transport = nodemailer.createTransport({
     host: url.hostname,
