@@ -1,10 +1,12 @@
 /**
  * The daily job at scale: plan N synthetic readers against M papers (database writes included),
  * render digests from the compiled template (and, as the baseline in the same run, with MJML per
- * email), and send through one worker to an SMTP sink in another process.
+ * email), and send through one worker to an SMTP sink in another process; then, where Postfix's
+ * smtp-source is installed, push as many messages of the same size through as many connections
+ * into the same sink: the ceiling for a sender, measured in the same run.
  * Prints one JSON line (the last line): {readers, papers, planPerSec, renderPerSec,
  * mjmlPerEmailPerSec, sendPerSec, peakRssMb, …, senderCpuMsPerMessage, sinkCpuMsPerMessage,
- * postgresCpuMsPerMessage}.
+ * postgresCpuMsPerMessage, avgMessageKb, smtpSourcePerSec, sendVsSmtpSource}.
  *
  *   npm run bench -- --readers 20000 --papers 500 [--send 5000] [--connections 5] [--smtp URL]
  *
@@ -12,7 +14,8 @@
  * dropped and created afresh on every run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
@@ -119,10 +122,18 @@ async function backendCpuMs(db: pg.Client): Promise<number | null> {
   return ticks * 10; // USER_HZ is 100 on Linux
 }
 
+interface SinkStats {
+  /** Messages received so far. */
+  received: number;
+  /** Their bytes, as the client meant them. */
+  bytes: number;
+  /** The sink's own CPU time so far. */
+  cpuMs: number;
+}
+
 interface Sink {
   url: string;
-  /** The sink's own CPU time so far, in ms. */
-  cpuMs(): Promise<number>;
+  stats(): Promise<SinkStats>;
   stop(): void;
 }
 
@@ -133,18 +144,57 @@ async function startSink(): Promise<Sink> {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const next = () =>
-    new Promise<Record<string, number>>((resolve) => lines.once('line', (line) => resolve(JSON.parse(line))));
-  const { port } = await next();
+  const next = <T>() => new Promise<T>((resolve) => lines.once('line', (line) => resolve(JSON.parse(line))));
+  const { port } = await next<{ port: number }>();
   return {
     url: `smtp://127.0.0.1:${port}`,
-    async cpuMs() {
-      const answer = next();
+    async stats() {
+      const answer = next<SinkStats>();
       child.stdin?.write('count\n');
-      return (await answer).cpuMs ?? 0;
+      return answer;
     },
     stop: () => child.stdin?.end(),
   };
+}
+
+/** Postfix's smtp-source (Debian's postfix package), on PATH or in /usr/sbin where Debian puts it. */
+function findSmtpSource(): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin']) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, 'smtp-source'), constants.X_OK);
+      return join(dir, 'smtp-source');
+    } catch {}
+  }
+  return undefined;
+}
+
+/** What smtp-source adds to its -l payload (its header lines), as the sink counts it: -l 1000 arrives as 1,156 bytes. */
+const SMTP_SOURCE_HEADER_BYTES = 156;
+
+/**
+ * Runs smtp-source against `url`: `messages` messages of `payloadBytes` each, over `sessions`
+ * connections kept open between messages (-d), as the pooled transport does. A C client that
+ * does nothing but SMTP, so its rate is what the sink can take: the ceiling for a sender here.
+ * Returns the wall seconds it took.
+ */
+async function runSmtpSource(
+  program: string,
+  url: string,
+  options: { messages: number; sessions: number; payloadBytes: number },
+): Promise<number> {
+  const { hostname, port } = new URL(url);
+  const args = [
+    '-d',
+    ...['-s', String(options.sessions), '-m', String(options.messages), '-l', String(options.payloadBytes)],
+    ...['-M', 'paperboy.example', '-f', 'bench@paperboy.example', '-t', 'reader@bench.example'],
+    `${hostname}:${port}`,
+  ];
+  const started = performance.now();
+  const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`smtp-source exited with ${code}`);
+  return seconds(started);
 }
 
 const ZONES = [
@@ -348,19 +398,45 @@ async function main(): Promise<void> {
     [toSend],
   );
   const sender = createSender(deps, { maxConnections: connections, batchSize: 100 });
-  const sinkCpuBefore = (await sink?.cpuMs()) ?? 0;
+  const sinkBefore = await sink?.stats();
   const backendCpuBefore = await backendCpuMs(raw);
   const cpuBefore = process.cpuUsage();
   started = performance.now();
   const sent = await sender.drain();
   const sendSeconds = seconds(started);
   const cpu = process.cpuUsage(cpuBefore);
-  const sinkCpuMs = ((await sink?.cpuMs()) ?? 0) - sinkCpuBefore;
+  const sinkAfter = await sink?.stats();
+  const sinkCpuMs = (sinkAfter?.cpuMs ?? 0) - (sinkBefore?.cpuMs ?? 0);
+  // What the sink received per message: the size smtp-source sends for the ceiling.
+  const messageBytes =
+    sinkBefore && sinkAfter && sinkAfter.received > sinkBefore.received
+      ? (sinkAfter.bytes - sinkBefore.bytes) / (sinkAfter.received - sinkBefore.received)
+      : null;
   const backendCpuAfter = await backendCpuMs(raw);
   const postgresCpuMs =
     backendCpuBefore === null || backendCpuAfter === null ? null : backendCpuAfter - backendCpuBefore;
   await sender.stop();
   log(`sent ${sent.sent} (failed ${sent.failed}, deferred ${sent.deferred}) in ${sendSeconds.toFixed(1)} s`);
+
+  // The ceiling: smtp-source pushes the same number of messages of the same size through the
+  // same number of connections into the same sink.
+  let smtpSourcePerSec: number | null = null;
+  const smtpSource = findSmtpSource();
+  if (!sink || !sinkAfter || messageBytes === null)
+    log("smtp-source ceiling: not measured (only into the bench's own sink, after messages were sent)");
+  else if (!smtpSource)
+    log('smtp-source ceiling: smtp-source not found; `apt-get install postfix` provides it (in /usr/sbin)');
+  else {
+    const sourceSeconds = await runSmtpSource(smtpSource, sink.url, {
+      messages: sent.sent,
+      sessions: connections,
+      payloadBytes: Math.max(0, Math.round(messageBytes) - SMTP_SOURCE_HEADER_BYTES),
+    });
+    const received = (await sink.stats()).received - sinkAfter.received;
+    if (received !== sent.sent) throw new Error(`smtp-source: the sink received ${received} of ${sent.sent}`);
+    smtpSourcePerSec = sent.sent / sourceSeconds;
+    log(`smtp-source sent ${sent.sent} in ${sourceSeconds.toFixed(1)} s`);
+  }
 
   clearInterval(sampler);
   mailer.close();
@@ -398,6 +474,12 @@ async function main(): Promise<void> {
       sinkCpuMsPerMessage: sink ? Number((sinkCpuMs / sent.sent).toFixed(2)) : null,
       // The bench database's PostgreSQL backends (state updates, claims, loads), when on this machine.
       postgresCpuMsPerMessage: postgresCpuMs === null ? null : Number((postgresCpuMs / sent.sent).toFixed(2)),
+      // The raw message as the sink received it, and Postfix's smtp-source sending as many of
+      // that size into the same sink in the same run: the ceiling (null without smtp-source).
+      avgMessageKb: messageBytes === null ? null : Number((messageBytes / 1024).toFixed(1)),
+      smtpSourcePerSec: smtpSourcePerSec === null ? null : Math.round(smtpSourcePerSec),
+      sendVsSmtpSource:
+        smtpSourcePerSec === null ? null : Number((sent.sent / sendSeconds / smtpSourcePerSec).toFixed(2)),
     }),
   );
 }

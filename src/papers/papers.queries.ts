@@ -32,12 +32,18 @@ export async function findCandidatePapers(db: Db, asOf: Date): Promise<Paper[]> 
   );
 }
 
-/** Papers by id, in no particular order. */
+/**
+ * Papers by id, in no particular order. One raw statement naming a Paper's fields: the send
+ * worker reads a batch's papers (~500) for every 100 messages, and Prisma's findMany of the
+ * same rows cost it twice the CPU (16 vs 8 ms here).
+ */
 export async function findPapersByIds(db: Db, ids: string[]): Promise<Paper[]> {
-  const rows = await db.paper.findMany({ where: { id: { in: ids } } });
-  return rows.map(
-    ({ sources: _s, updatedAt: _u, titleOriginal: _t, abstractOriginal: _a, ...paper }) => paper,
-  );
+  if (ids.length === 0) return [];
+  return db.$queryRaw<Paper[]>`
+    SELECT id, title, abstract, authors, categories, keywords, page_url AS "pageUrl", pdf_url AS "pdfUrl",
+      code_url AS "codeUrl", published_at AS "publishedAt", first_seen_at AS "firstSeenAt",
+      upvotes, comments, stars
+    FROM papers WHERE id = ANY(${ids}::text[])`;
 }
 
 /** Marks papers as first seen at `at`, so a demo on any day has today's papers to send. */

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import type { Paper } from '../../src/papers/paper.ts';
+import { findPapersByIds } from '../../src/papers/papers.queries.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+let current: TestDatabase;
+beforeAll(async () => {
+  current = await createTestDatabase(inject('database'));
+});
+afterAll(async () => {
+  await current.drop();
+});
+
+const full: Paper = {
+  id: '2406.01234',
+  title: 'Graph networks, grüße',
+  abstract: 'We show that…',
+  authors: ['Ada Lovelace', 'Alan Turing'],
+  categories: ['cs.LG', 'stat.ML'],
+  keywords: ['graphs'],
+  pageUrl: 'https://arxiv.org/abs/2406.01234',
+  pdfUrl: 'https://arxiv.org/pdf/2406.01234',
+  codeUrl: 'https://github.com/example/graphs',
+  publishedAt: new Date('2026-11-19T10:00:00.123Z'),
+  firstSeenAt: new Date('2026-11-20T07:00:00.456Z'),
+  upvotes: 12,
+  comments: 3,
+  stars: 40,
+};
+const bare: Paper = {
+  ...full,
+  id: 't-0123456789abcdef',
+  authors: [],
+  categories: [],
+  keywords: [],
+  pageUrl: null,
+  pdfUrl: null,
+  codeUrl: null,
+  publishedAt: null,
+  upvotes: 0,
+  comments: 0,
+  stars: 0,
+};
+
+test('findPapersByIds reads back every field of a Paper, and nothing else, for the ids that exist', async () => {
+  const db = current.database.prisma;
+  for (const paper of [full, bare])
+    await db.paper.create({
+      data: { ...paper, sources: ['arxiv'], titleOriginal: 'Original', abstractOriginal: 'Original' },
+    });
+  const found = await findPapersByIds(db, [bare.id, 'missing', full.id]);
+  expect(found.sort((a, b) => a.id.localeCompare(b.id))).toStrictEqual([full, bare]);
+  expect(await findPapersByIds(db, [])).toEqual([]);
+});
