@@ -40,7 +40,9 @@ export async function findCandidatePapers(db: Db, asOf: Date): Promise<Paper[]> 
 export async function findPapersByIds(db: Db, ids: string[]): Promise<Paper[]> {
   if (ids.length === 0) return [];
   return db.$queryRaw<Paper[]>`
-    SELECT id, title, abstract, authors, categories, keywords, page_url AS "pageUrl", pdf_url AS "pdfUrl",
+    -- Prisma's list columns may hold NULL (a row written without them), which Prisma reads as [].
+    SELECT id, title, abstract, coalesce(authors, '{}') AS authors, coalesce(categories, '{}') AS categories,
+      coalesce(keywords, '{}') AS keywords, page_url AS "pageUrl", pdf_url AS "pdfUrl",
       code_url AS "codeUrl", published_at AS "publishedAt", first_seen_at AS "firstSeenAt",
       upvotes, comments, stars
     FROM papers WHERE id = ANY(${ids}::text[])`;

@@ -52,3 +52,18 @@ test('findPapersByIds reads back every field of a Paper, and nothing else, for t
   expect(found.sort((a, b) => a.id.localeCompare(b.id))).toStrictEqual([full, bare]);
   expect(await findPapersByIds(db, [])).toEqual([]);
 });
+
+test('findPapersByIds reads list columns a row holds as NULL (written without them) as empty lists, as Prisma does', async () => {
+  const db = current.database.prisma;
+  await db.$executeRaw`
+    INSERT INTO papers (id, title, abstract, authors, categories, keywords, sources)
+    VALUES ('null-lists', 'Title', 'Abstract', NULL, NULL, NULL, NULL)`;
+  const viaPrisma = await db.paper.findUniqueOrThrow({ where: { id: 'null-lists' } });
+  const [found] = await findPapersByIds(db, ['null-lists']);
+  expect(found).toMatchObject({ authors: [], categories: [], keywords: [] });
+  expect([found?.authors, found?.categories, found?.keywords]).toEqual([
+    viaPrisma.authors,
+    viaPrisma.categories,
+    viaPrisma.keywords,
+  ]);
+});
