@@ -7,6 +7,10 @@
  * postgresCpuMsPerMessage}.
  *
  *   npm run bench -- --readers 20000 --papers 500 [--send 5000] [--connections 5] [--smtp URL]
+ *     [--distinct-interests]
+ *
+ * By default the readers with a free-text interest share six; with --distinct-interests each
+ * writes their own, as real readers do, so the ranking's per-run caches grow with the readers.
  *
  * It uses its own database (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/paperboy_bench),
  * dropped and created afresh on every run.
@@ -30,7 +34,7 @@ import { findPapersByIds } from '../src/papers/papers.queries.ts';
 import { TOPICS } from '../src/topics/taxonomy.ts';
 import { syncTopics } from '../src/topics/topics.queries.ts';
 import { BENCH_FROM, benchDeps } from './deps.ts';
-import { syntheticPapers } from './synthetic.ts';
+import { distinctInterests, syntheticPapers } from './synthetic.ts';
 
 function flag(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -51,6 +55,7 @@ const paperCount = flag('papers', 500);
 const toSend = Math.min(readers, flag('send', 5_000));
 const connections = flag('connections', 5);
 const smtpFlag = stringFlag('smtp');
+const distinct = process.argv.includes('--distinct-interests');
 const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/paperboy_bench';
 
 /** This process's peak (seeding, rendering, sending); the planner's own is planPeakRssMb. */
@@ -163,7 +168,7 @@ const INTERESTS = [
   'making large language models cheaper to serve',
 ];
 
-async function seed(db: pg.Client, papers: Paper[]): Promise<void> {
+async function seed(db: pg.Client, papers: Paper[], sentences: readonly string[]): Promise<void> {
   const slugs = TOPICS.map((t) => t.slug);
   await db.query(
     `INSERT INTO subscribers (email, status, timezone, delivery_hour, frequency, max_papers, confirmed_at)
@@ -181,12 +186,24 @@ async function seed(db: pg.Client, papers: Paper[]): Promise<void> {
       [slugs, k],
     );
   }
-  await db.query(
-    `INSERT INTO interests (subscriber_id, kind, value)
-     SELECT id, 'text', ($1::text[])[1 + abs(hashtext(email || 'i')) % cardinality($1::text[])]
-     FROM subscribers WHERE abs(hashtext(email)) % 5 = 0`,
-    [INTERESTS],
-  );
+  if (distinct) {
+    const { rows } = await db.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM subscribers WHERE abs(hashtext(email)) % 5 = 0',
+    );
+    await db.query(
+      `INSERT INTO interests (subscriber_id, kind, value)
+       SELECT id, 'text', ($1::text[])[row_number() OVER (ORDER BY id)]
+       FROM subscribers WHERE abs(hashtext(email)) % 5 = 0`,
+      [distinctInterests(rows[0]?.count ?? 0, sentences)],
+    );
+  } else {
+    await db.query(
+      `INSERT INTO interests (subscriber_id, kind, value)
+       SELECT id, 'text', ($1::text[])[1 + abs(hashtext(email || 'i')) % cardinality($1::text[])]
+       FROM subscribers WHERE abs(hashtext(email)) % 5 = 0`,
+      [INTERESTS],
+    );
+  }
   const columns = [
     'id',
     'title',
@@ -223,7 +240,7 @@ async function seed(db: pg.Client, papers: Paper[]): Promise<void> {
 async function main(): Promise<void> {
   const now = new Date();
   log(
-    `bench: ${readers} readers, ${paperCount} papers, sending ${toSend} through ${connections} connections`,
+    `bench: ${readers} readers${distinct ? ' (distinct interests)' : ''}, ${paperCount} papers, sending ${toSend} through ${connections} connections`,
   );
   await freshDatabase(baseUrl);
   const database = await openDatabase(baseUrl, '');
@@ -232,7 +249,8 @@ async function main(): Promise<void> {
   const raw = new pg.Client({ connectionString: baseUrl });
   await raw.connect();
   let started = performance.now();
-  await seed(raw, syntheticPapers(paperCount, new Date(now.getTime() - 3_600_000)).papers as Paper[]);
+  const day = syntheticPapers(paperCount, new Date(now.getTime() - 3_600_000));
+  await seed(raw, day.papers as Paper[], day.sentences);
   // A live table has statistics (autovacuum analyses it); without them Postgres reads the whole
   // table for every batch of readers (1.3 s per batch at 1,000,000 readers).
   await raw.query('ANALYZE');
@@ -310,6 +328,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       readers,
       papers: paperCount,
+      distinctInterests: distinct,
       planPerSec: Math.round((plan.planned + plan.skipped) / planSeconds),
       renderPerSec: Math.round(renderPerSec),
       mjmlPerEmailPerSec: Number(mjmlPerEmailPerSec.toFixed(1)),
