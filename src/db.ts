@@ -1,10 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { clearLogs } from '@prisma/debug';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/prisma/client.ts';
 
 export type { PrismaClient };
@@ -111,6 +109,11 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     location = path.join(dataDir, 'pglite');
     mkdirSync(location, { recursive: true });
   }
+  // Loaded only here: PGlite's engine costs ~40 MB of memory in every process that loads it.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('pglite-prisma-adapter'),
+  ]);
   const pglite = await PGlite.create(location);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   const session: SqlSession = {
