@@ -33,7 +33,7 @@ import type { Paper } from '../src/papers/paper.ts';
 import { findPapersByIds } from '../src/papers/papers.queries.ts';
 import { TOPICS } from '../src/topics/taxonomy.ts';
 import { syncTopics } from '../src/topics/topics.queries.ts';
-import { BENCH_FROM, benchDeps } from './deps.ts';
+import { BENCH_FROM, benchDeps, productNodeFlags } from './deps.ts';
 import { distinctInterests, syntheticPapers } from './synthetic.ts';
 
 function flag(name: string, fallback: number): number {
@@ -75,7 +75,7 @@ interface PlanOutcome {
 /** Runs bench/plan-process.ts and returns the JSON line it prints last. */
 async function planInChild(url: string, date: string): Promise<PlanOutcome> {
   const script = fileURLToPath(new URL('./plan-process.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, url, date], {
+  const child = spawn(process.execPath, [...productNodeFlags(), '--import', 'tsx', script, url, date], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
