@@ -9,6 +9,10 @@
  * postgresCpuMsPerMessage, avgMessageKb, smtpSourcePerSec, sendVsSmtpSource}.
  *
  *   npm run bench -- --readers 20000 --papers 500 [--send 5000] [--connections 5] [--smtp URL]
+ *     [--distinct-interests]
+ *
+ * By default the readers with a free-text interest share six; with --distinct-interests each
+ * writes their own, as real readers do, so the ranking's per-run caches grow with the readers.
  *
  * It uses its own database (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/paperboy_bench),
  * dropped and created afresh on every run.
@@ -33,8 +37,8 @@ import type { Paper } from '../src/papers/paper.ts';
 import { findPapersByIds } from '../src/papers/papers.queries.ts';
 import { TOPICS } from '../src/topics/taxonomy.ts';
 import { syncTopics } from '../src/topics/topics.queries.ts';
-import { BENCH_FROM, benchDeps } from './deps.ts';
-import { syntheticPapers } from './synthetic.ts';
+import { BENCH_FROM, benchDeps, productNodeFlags } from './deps.ts';
+import { distinctInterests, syntheticPapers } from './synthetic.ts';
 
 function flag(name: string, fallback: number, min = 1): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -57,6 +61,7 @@ const toSend = Math.min(readers, flag('send', 5_000));
 const connections = flag('connections', 5);
 const warmupCpuSeconds = flag('warmup', 3, 0);
 const smtpFlag = stringFlag('smtp');
+const distinct = process.argv.includes('--distinct-interests');
 const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/paperboy_bench';
 
 /** This process's peak (seeding, rendering, sending); the planner's own is planPeakRssMb. */
@@ -76,7 +81,7 @@ interface PlanOutcome {
 /** Runs bench/plan-process.ts and returns the JSON line it prints last. */
 async function planInChild(url: string, date: string): Promise<PlanOutcome> {
   const script = fileURLToPath(new URL('./plan-process.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, url, date], {
+  const child = spawn(process.execPath, [...productNodeFlags(), '--import', 'tsx', script, url, date], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
@@ -216,7 +221,7 @@ const INTERESTS = [
   'making large language models cheaper to serve',
 ];
 
-async function seed(db: pg.Client, papers: Paper[]): Promise<void> {
+async function seed(db: pg.Client, papers: Paper[], sentences: readonly string[]): Promise<void> {
   const slugs = TOPICS.map((t) => t.slug);
   await db.query(
     `INSERT INTO subscribers (email, status, timezone, delivery_hour, frequency, max_papers, confirmed_at)
@@ -234,12 +239,24 @@ async function seed(db: pg.Client, papers: Paper[]): Promise<void> {
       [slugs, k],
     );
   }
-  await db.query(
-    `INSERT INTO interests (subscriber_id, kind, value)
-     SELECT id, 'text', ($1::text[])[1 + abs(hashtext(email || 'i')) % cardinality($1::text[])]
-     FROM subscribers WHERE abs(hashtext(email)) % 5 = 0`,
-    [INTERESTS],
-  );
+  if (distinct) {
+    const { rows } = await db.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM subscribers WHERE abs(hashtext(email)) % 5 = 0',
+    );
+    await db.query(
+      `INSERT INTO interests (subscriber_id, kind, value)
+       SELECT id, 'text', ($1::text[])[row_number() OVER (ORDER BY id)]
+       FROM subscribers WHERE abs(hashtext(email)) % 5 = 0`,
+      [distinctInterests(rows[0]?.count ?? 0, sentences)],
+    );
+  } else {
+    await db.query(
+      `INSERT INTO interests (subscriber_id, kind, value)
+       SELECT id, 'text', ($1::text[])[1 + abs(hashtext(email || 'i')) % cardinality($1::text[])]
+       FROM subscribers WHERE abs(hashtext(email)) % 5 = 0`,
+      [INTERESTS],
+    );
+  }
   const columns = [
     'id',
     'title',
@@ -327,7 +344,7 @@ async function warmUp(
 async function main(): Promise<void> {
   const now = new Date();
   log(
-    `bench: ${readers} readers, ${paperCount} papers, sending ${toSend} through ${connections} connections`,
+    `bench: ${readers} readers${distinct ? ' (distinct interests)' : ''}, ${paperCount} papers, sending ${toSend} through ${connections} connections`,
   );
   await freshDatabase(baseUrl);
   const database = await openDatabase(baseUrl, '');
@@ -336,7 +353,8 @@ async function main(): Promise<void> {
   const raw = new pg.Client({ connectionString: baseUrl });
   await raw.connect();
   let started = performance.now();
-  await seed(raw, syntheticPapers(paperCount, new Date(now.getTime() - 3_600_000)).papers as Paper[]);
+  const day = syntheticPapers(paperCount, new Date(now.getTime() - 3_600_000));
+  await seed(raw, day.papers as Paper[], day.sentences);
   // A live table has statistics (autovacuum analyses it); without them Postgres reads the whole
   // table for every batch of readers (1.3 s per batch at 1,000,000 readers).
   await raw.query('ANALYZE');
@@ -447,6 +465,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       readers,
       papers: paperCount,
+      distinctInterests: distinct,
       planPerSec: Math.round((plan.planned + plan.skipped) / planSeconds),
       renderPerSec: Math.round(render.perSec),
       mjmlPerEmailPerSec: Number(mjml.perSec.toFixed(1)),

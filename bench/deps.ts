@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { PrismaClient } from '../src/db.ts';
 import type { Deps } from '../src/deps.ts';
 import { createLogger } from '../src/log.ts';
@@ -18,4 +19,13 @@ export function benchDeps(db: PrismaClient, mailer: Mailer): Deps {
     },
     now: () => new Date(),
   };
+}
+
+/**
+ * The V8 flags Paperboy's processes start with (bin/paperboy.js's first line; the npm scripts and
+ * the image use the same), so the bench's planning process runs as the scheduler does.
+ */
+export function productNodeFlags(): string[] {
+  const shebang = readFileSync(new URL('../bin/paperboy.js', import.meta.url), 'utf8').split('\n')[0] ?? '';
+  return shebang.split(/\s+/).filter((word) => word.startsWith('--'));
 }

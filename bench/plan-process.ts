@@ -4,7 +4,7 @@
  * {planned, skipped, seconds, cpuMs, maxRssMb}. maxRssMb is this process's own peak, so it is the
  * planner's memory, not the bench's (seeding, the MJML baseline, the SMTP sink).
  *
- *   node --import tsx bench/plan-process.ts DATABASE_URL DATE
+ *   node [the V8 flags of bin/paperboy.js] --import tsx bench/plan-process.ts DATABASE_URL DATE
  */
 import { openDatabase } from '../src/db.ts';
 import { runDigest } from '../src/digest/run.ts';

@@ -118,7 +118,8 @@ const baselineReaders = Math.min(readers, 300);
 const fresh = indexPapers(papers, { now });
 started = performance.now();
 for (let k = 0; k < baselineReaders; k++) {
-  fresh.parts.clear();
+  fresh.topicParts.clear();
+  fresh.interestParts.clear();
   fresh.shared.clear();
   rankPapers(fresh, preferences(k));
 }
@@ -136,7 +137,7 @@ console.log(
     readersPerSec: Math.round(readers / (rankMs / 1000)),
     avgSelected: Number((selected / readers).toFixed(2)),
     distinctTopicInterestSets: index.shared.size,
-    scoredParts: index.parts.size,
+    scoredParts: index.topicParts.size + index.interestParts.size,
     baselineNoSharingReadersPerSec: Math.round(1000 / baselinePerReaderMs),
     speedup: Number((baselinePerReaderMs / (rankMs / readers)).toFixed(1)),
     rssMb: Math.round((process.memoryUsage().rss - memoryBefore) / 1_048_576),

@@ -33,3 +33,17 @@ export function syntheticPapers(count: number, now: Date, rand = random(42)) {
   });
   return { papers, sentences };
 }
+
+/**
+ * `count` different free-text interests, three longer words of the day's sentences each: as real
+ * readers write them, hardly two alike, so each one is a part and a preference set of its own.
+ */
+export function distinctInterests(count: number, sentences: readonly string[], rand = random(7)): string[] {
+  const words = [...new Set(sentences.flatMap((s) => s.toLowerCase().split(/\W+/)))].filter(
+    (word) => word.length > 5,
+  );
+  const texts = new Set<string>();
+  while (texts.size < count)
+    texts.add(Array.from({ length: 3 }, () => words[Math.floor(rand() * words.length)]).join(' '));
+  return [...texts];
+}

@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { clearLogs } from '@prisma/debug';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/prisma/client.ts';
 
 export type { PrismaClient };
@@ -43,6 +42,11 @@ function openPostgres(url: string): Database {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client's network error must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  // Prisma's driver adapter logs every query with its arguments to a history of the last 100 debug
+  // calls, kept even with DEBUG unset, for Prisma's own crash reports (which Paperboy never makes).
+  // A plan write's argument is its whole batch (~1.8 MB for 500 readers): the history held 20–47 MB
+  // of them while planning. It is let go as each query's session goes back to the pool.
+  pool.on('release', () => clearLogs());
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,
@@ -105,6 +109,11 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     location = path.join(dataDir, 'pglite');
     mkdirSync(location, { recursive: true });
   }
+  // Loaded only here: PGlite's engine costs ~40 MB of memory in every process that loads it.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('pglite-prisma-adapter'),
+  ]);
   const pglite = await PGlite.create(location);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   const session: SqlSession = {

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import mjml2html from 'mjml';
 
 const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/emails/', import.meta.url));
 
@@ -119,6 +118,8 @@ async function compileSources<Values>(
     readFile(`${dir}${name}.mjml`, 'utf8'),
     readFile(`${dir}${name}.txt.hbs`, 'utf8'),
   ]);
+  // Loaded on first use: MJML costs ~45 MB of memory, and a process that only plans never compiles a template.
+  const { default: mjml2html } = await import('mjml');
   const { html, errors } = await mjml2html(mjmlSource, { validationLevel: 'strict', keepComments: false });
   if (errors.length > 0)
     throw new Error(`template ${name}.mjml: ${errors.map((e) => e.formattedMessage).join('; ')}`);

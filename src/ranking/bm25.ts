@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { countPhrase } from './text.ts';
 
 /** A document's fields as tokens; the title weighs most, then keywords, then the abstract. */
@@ -28,6 +29,13 @@ export interface TermPostings {
   idf: number;
 }
 
+/** Where a phrase occurs: the documents containing it, in order, and its frequency in each (parallel). */
+interface PhraseStats {
+  docs: Int32Array;
+  tf: Float64Array;
+  df: number;
+}
+
 /** Where document `i` is in the sorted `docs`, or −1. */
 export function positionOf(docs: Int32Array, i: number): number {
   let lo = 0;
@@ -43,6 +51,9 @@ export function positionOf(docs: Int32Array, i: number): number {
 }
 
 const FIELD_WEIGHTS = { title: 3, keywords: 2, abstract: 1 } as const;
+/** Phrases and terms an index remembers (see `phraseCache`); sized with bench/delivery.ts --distinct-interests. */
+const PHRASES_KEPT = 2_000;
+const POSTINGS_KEPT = 2_000;
 const K1 = 1.2;
 const B = 0.75;
 
@@ -55,8 +66,13 @@ export class Bm25Index {
   private readonly df = new Map<string, number>();
   /** token → the documents containing it, in order: queries touch only the documents that match. */
   private readonly postings = new Map<string, number[]>();
-  private readonly phraseCache = new Map<string, { tf: Float64Array; df: number; docs: number[] }>();
-  private readonly postingsCache = new Map<string, TermPostings>();
+  /**
+   * Recently used phrases and terms. Bounded: readers' free-text interests are mostly their own,
+   * and each brings phrases no one else asks for (a phrase's frequencies are one number per
+   * document). Either is recomputed, the same, when it comes back.
+   */
+  private readonly phraseCache = new LRUCache<string, PhraseStats>({ max: PHRASES_KEPT });
+  private readonly postingsCache = new LRUCache<string, TermPostings>({ max: POSTINGS_KEPT });
   /** Per document: the length normalisation k1·(1 − b + b·length/avgLength). */
   private readonly norms: Float64Array;
 
@@ -94,7 +110,9 @@ export class Bm25Index {
   /** The field-weighted frequency of a token or phrase in document `i`. */
   frequency(term: readonly string[], i: number): number {
     if (term.length === 1) return this.tf[i]?.get(term[0] ?? '') ?? 0;
-    return this.phrase(term).tf[i] ?? 0;
+    const { docs, tf } = this.phrase(term);
+    const at = positionOf(docs, i);
+    return at < 0 ? 0 : (tf[at] as number);
   }
 
   /** The field-weighted term frequencies of document `i` (for feedback and similarity). */
@@ -109,12 +127,12 @@ export class Bm25Index {
     return (this.postings.get(rarest) ?? []).filter((i) => tokens.every((token) => this.tf[i]?.has(token)));
   }
 
-  private phrase(tokens: readonly string[]): { tf: Float64Array; df: number; docs: number[] } {
+  private phrase(tokens: readonly string[]): PhraseStats {
     const key = tokens.join(' ');
     let stats = this.phraseCache.get(key);
     if (!stats) {
-      const tf = new Float64Array(this.size);
       const docs: number[] = [];
+      const tf: number[] = [];
       for (const i of this.candidates(tokens)) {
         const doc = this.docs[i];
         if (!doc) continue;
@@ -122,17 +140,25 @@ export class Bm25Index {
           FIELD_WEIGHTS.title * countPhrase(doc.title, tokens) +
           FIELD_WEIGHTS.keywords * countPhrase(doc.keywords, tokens) +
           FIELD_WEIGHTS.abstract * countPhrase(doc.abstract, tokens);
-        tf[i] = count;
-        if (count > 0) docs.push(i);
+        if (count === 0) continue;
+        docs.push(i);
+        tf.push(count);
       }
-      stats = { tf, df: docs.length, docs };
+      const buffer = new ArrayBuffer(docs.length * 12);
+      stats = {
+        tf: new Float64Array(buffer, 0, docs.length),
+        docs: new Int32Array(buffer, docs.length * 8, docs.length),
+        df: docs.length,
+      };
+      stats.tf.set(tf);
+      stats.docs.set(docs);
       this.phraseCache.set(key, stats);
     }
     return stats;
   }
 
-  /** The documents in which `term` occurs. */
-  matching(term: readonly string[]): readonly number[] {
+  /** The documents in which `term` occurs, in order. */
+  matching(term: readonly string[]): ArrayLike<number> & Iterable<number> {
     return term.length === 1 ? (this.postings.get(term[0] ?? '') ?? []) : this.phrase(term).docs;
   }
 
@@ -153,11 +179,16 @@ export class Bm25Index {
     if (!found) {
       const single = term.length === 1;
       const phrase = single ? undefined : this.phrase(term);
-      const docs = Int32Array.from(this.matching(term));
-      const saturation = new Float64Array(docs.length);
-      const inTitle = new Uint8Array(docs.length);
+      const matching = this.matching(term);
+      // One buffer for the three arrays: a term's postings are small, an array of their own each costs more.
+      const count = matching.length;
+      const buffer = new ArrayBuffer(count * 13);
+      const saturation = new Float64Array(buffer, 0, count);
+      const docs = new Int32Array(buffer, count * 8, count);
+      const inTitle = new Uint8Array(buffer, count * 12, count);
+      docs.set(matching);
       docs.forEach((i, at) => {
-        const f = single ? (this.tf[i]?.get(term[0] ?? '') ?? 0) : (phrase?.tf[i] ?? 0);
+        const f = single ? (this.tf[i]?.get(term[0] ?? '') ?? 0) : ((phrase as PhraseStats).tf[at] as number);
         saturation[at] = (f * (K1 + 1)) / (f + (this.norms[i] ?? 0));
         inTitle[at] = countPhrase(this.docs[i]?.title ?? [], term) > 0 ? 1 : 0;
       });

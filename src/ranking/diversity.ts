@@ -194,20 +194,24 @@ export class DiverseSelection {
     this.remaining = remaining;
   }
 
-  /** All five arrays keep one length, at least `reach` (and so at least `slots`). */
+  /**
+   * All five arrays keep one length, at least `reach` (and so at least `slots`), in one buffer:
+   * a selection is kept per preference set, and an array of its own each costs more than its numbers.
+   */
   private grow(size: number): void {
-    const grown = (old: Int32Array) => {
-      const array = new Int32Array(size);
+    const buffer = new ArrayBuffer(size * 24);
+    const redundancy = new Float64Array(buffer, 0, size);
+    redundancy.set(this.redundancy);
+    this.redundancy = redundancy;
+    const grown = (old: Int32Array, slot: number) => {
+      const array = new Int32Array(buffer, size * (8 + 4 * slot), size);
       array.set(old);
       return array;
     };
-    this.left = grown(this.left);
-    this.compared = grown(this.compared);
-    this.chosen = grown(this.chosen);
-    this.chosenPapers = grown(this.chosenPapers);
-    const redundancy = new Float64Array(size);
-    redundancy.set(this.redundancy);
-    this.redundancy = redundancy;
+    this.left = grown(this.left, 0);
+    this.compared = grown(this.compared, 1);
+    this.chosen = grown(this.chosen, 2);
+    this.chosenPapers = grown(this.chosenPapers, 3);
   }
 }
 

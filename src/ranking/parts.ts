@@ -1,3 +1,4 @@
+import type { LRUCache } from 'lru-cache';
 import { TOPICS } from '../topics/taxonomy.ts';
 import { Bm25Index, type DocFields, positionOf, type QueryTerm, type TermPostings } from './bm25.ts';
 import { type Neighbours, regularisedScore } from './neighbours.ts';
@@ -24,18 +25,27 @@ export interface Part {
   label: string;
   query: QueryTerm[];
   /**
-   * Per paper: its score regularised by its neighbours' (neighbours.ts), as a share of the best
-   * one's among the papers this part matches (0 where it does not match).
+   * The papers it matches, in index order: combining parts touches only those, and a part costs
+   * memory for its matches, not for every paper of the day (see `matchAt`).
    */
-  strength: Float64Array;
-  /** The papers it matches, so combining parts touches only those. */
-  matches: number[];
+  matches: Int32Array;
+  /**
+   * Per match (parallel to `matches`): its score regularised by its neighbours' (neighbours.ts),
+   * as a share of the best one's among the matches.
+   */
+  strengths: Float64Array;
   /** Each query term's postings, in query order. */
   postings: TermPostings[];
   /** Per paper, filled on demand: its three strongest terms and what they contributed, for explanations. */
   contributions: Map<number, [string, number][]>;
-  /** Per paper that matches this part alone among a reader's, filled on demand: its explanation. */
+  /** Per match (parallel to `matches`) that matches this part alone among a reader's, filled on demand: its explanation. */
   explanations: (Explanation | undefined)[];
+}
+
+/** Where paper `i` is among the part's matches, or −1 where it does not match (or with no strength). */
+export function matchAt(part: Part, i: number): number {
+  const at = positionOf(part.matches, i);
+  return at >= 0 && (part.strengths[at] as number) > 0 ? at : -1;
 }
 
 /** What parts are built from: the day's BM25 index, tokens and each paper's most similar papers. */
@@ -45,9 +55,16 @@ export interface PartSource {
   neighbours: Neighbours;
   /** Each paper's position in id order (the tie-break). */
   idRank: Int32Array;
-  parts: Map<string, Part>;
-  /** Paper and the ids of the parts it matches → its explanation (see `explanationOf`). */
-  explanations: Map<string, Explanation>;
+  /** Each topic's part: as many as there are topics. */
+  topicParts: Map<string, Part>;
+  /**
+   * The recently used interests' parts, by their meaningful words. Bounded: most readers' interests
+   * are their own, and a part holds numbers per paper. One that comes back is built again, from
+   * the text of the reader who brings it back (see reference.ts `sharedPreferences`).
+   */
+  interestParts: LRUCache<string, Part>;
+  /** Paper and the ids of the parts it matches → its explanation (see `explanationOf`); the recent ones. */
+  explanations: LRUCache<string, Explanation>;
 }
 
 /** Why a paper matches a reader's parts: the topics among them, and the terms that did most. */
@@ -71,38 +88,41 @@ function buildPart(source: PartSource, kind: Part['kind'], label: string, query:
     }
   }
   const best = Math.max(0, ...scores);
-  const matches: number[] = [];
+  const matching: number[] = [];
   scores.forEach((score, i) => {
     if (score <= 0 || score < PART_FLOOR * best || (coverage[i] as number) < MIN_COVERAGE) return;
-    matches.push(i);
+    matching.push(i);
   });
   // Which papers match is decided on their own evidence; how they rank, with their neighbours'.
-  const regularised = matches.map((i) => regularisedScore(scores, i, source.neighbours));
+  const regularised = matching.map((i) => regularisedScore(scores, i, source.neighbours));
   const top = Math.max(0, ...regularised);
-  const strength = new Float64Array(scores.length);
-  matches.forEach((i, m) => {
-    strength[i] = (regularised[m] as number) / top;
+  const count = matching.length;
+  const buffer = new ArrayBuffer(count * 12);
+  const strengths = new Float64Array(buffer, 0, count);
+  const matches = new Int32Array(buffer, count * 8, count);
+  matches.set(matching);
+  regularised.forEach((score, m) => {
+    strengths[m] = score / top;
   });
   return {
     id: nextPartId++,
     kind,
     label,
     query,
-    strength,
     matches,
+    strengths,
     postings,
     contributions: new Map(),
-    explanations: new Array(strength.length),
+    explanations: [],
   };
 }
 
 /** A built-in topic's part, built once per run. */
 export function topicPart(source: PartSource, topic: RankingTopic): Part {
-  const key = `topic:${topic.slug}`;
-  let part = source.parts.get(key);
+  let part = source.topicParts.get(topic.slug);
   if (!part) {
     part = buildPart(source, 'topic', topic.name, topicQuery(topic));
-    source.parts.set(key, part);
+    source.topicParts.set(topic.slug, part);
   }
   return part;
 }
@@ -133,20 +153,13 @@ export function interestSeed(text: string): QueryTerm[] {
   return [...textQuery(text), ...borrowed];
 }
 
-/** An interest's text → its part's key (its meaningful words), remembered: readers' texts recur. */
-const interestKeys = new Map<string, string>();
-
 /**
  * A free-text interest's part: its own words, widened by the topics it reads like and by
  * pseudo-relevance feedback, so a paraphrase still finds papers that use the field's words.
  */
 export function interestPart(source: PartSource, text: string): Part {
-  let key = interestKeys.get(text);
-  if (key === undefined) {
-    key = `text:${contentTokens(text).join(' ')}`;
-    if (interestKeys.size < 100_000) interestKeys.set(text, key);
-  }
-  let part = source.parts.get(key);
+  const key = interestKey(text);
+  let part = source.interestParts.get(key);
   if (!part) {
     const seed = interestSeed(text);
     part = buildPart(
@@ -155,9 +168,14 @@ export function interestPart(source: PartSource, text: string): Part {
       text,
       withFeedback(source.bm25, seed, source.bm25.score(seed), source.idRank),
     );
-    source.parts.set(key, part);
+    source.interestParts.set(key, part);
   }
   return part;
+}
+
+/** Interests with the same meaningful words share a part: its key. */
+export function interestKey(text: string): string {
+  return contentTokens(text).join(' ');
 }
 
 /** A part's three strongest terms for paper `i` with their scores, computed once per (part, paper). */
@@ -185,7 +203,7 @@ const byScoreThenLabel = (a: [string, number], b: [string, number]) =>
 
 /** The query terms that did most for paper `i` across `parts`, in words a reader recognises. */
 export function matchedTerms(parts: readonly Part[], i: number): string[] {
-  const matching = parts.filter((part) => (part.strength[i] ?? 0) > 0);
+  const matching = parts.filter((part) => matchAt(part, i) >= 0);
   if (matching.length === 1 && matching[0]) return topTermsOf(matching[0], i).map(([label]) => label);
   const totals = new Map<string, number>();
   for (const part of matching) {
@@ -205,28 +223,31 @@ export function matchedTerms(parts: readonly Part[], i: number): string[] {
 export function explanationOf(source: PartSource, parts: readonly Part[], i: number): Explanation {
   let matching = 0;
   let only: Part | undefined;
+  let onlyAt = -1;
   for (const part of parts) {
-    if (!((part.strength[i] as number) > 0)) continue;
+    const at = matchAt(part, i);
+    if (at < 0) continue;
     matching++;
     only = part;
+    onlyAt = at;
   }
-  // Most papers match one part of a reader's: their explanation is kept on the part, by paper.
+  // Most papers match one part of a reader's: their explanation is kept on the part, by match.
   let key = '';
   if (!only || matching > 1) {
     key = `${i}`;
-    for (const part of parts) if ((part.strength[i] as number) > 0) key += `,${part.id}`;
+    for (const part of parts) if (matchAt(part, i) >= 0) key += `,${part.id}`;
   }
-  let found = key ? source.explanations.get(key) : only?.explanations[i];
+  let found = key ? source.explanations.get(key) : only?.explanations[onlyAt];
   if (!found) {
     const topics = parts
-      .filter((part) => part.kind === 'topic' && (part.strength[i] as number) > 0)
+      .filter((part) => part.kind === 'topic' && matchAt(part, i) >= 0)
       .map((part) => part.label);
     found = Object.freeze({
       topics: Object.freeze(topics),
       terms: Object.freeze(matchedTerms(parts, i)),
     });
     if (key) source.explanations.set(key, found);
-    else if (only) only.explanations[i] = found;
+    else if (only) only.explanations[onlyAt] = found;
   }
   return found;
 }

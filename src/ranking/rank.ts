@@ -1,5 +1,5 @@
+import { LRUCache } from 'lru-cache';
 import type { Paper } from '../papers/paper.ts';
-import { Arena } from './arena.ts';
 import { Bm25Index, type DocFields } from './bm25.ts';
 import { DiverseSelection, reachable, Similarity } from './diversity.ts';
 import { NEIGHBOUR_WEIGHT, NEIGHBOURS, Neighbours } from './neighbours.ts';
@@ -62,8 +62,25 @@ const DEFAULTS = {
 };
 /** Followed authors outrank any mix of relevance and trending (each at most 1). */
 const AUTHOR_BONUS = 10;
-/** Distinct topic-and-interest sets remembered per run (a bound on memory, not on correctness). */
-export const SHARED_LIMIT = 50_000;
+
+/**
+ * How much of a run's shared work it keeps: the most recently used preference sets and interests'
+ * parts. Bounds on memory, not on correctness: what comes back after being dropped is made again
+ * (from the reader who brings it back, which reference.ts `sharedPreferences` mirrors). Most
+ * readers' free-text interests are their own, so without bounds both grow with the readers.
+ */
+export interface CacheLimits {
+  /** Distinct topic-and-interest sets: their candidates and selection, ~5 KB each with 500 papers. */
+  sets: number;
+  /** Interests' parts: numbers per paper, ~14 KB each with 500 papers. */
+  interests: number;
+}
+
+/** Sized with bench/delivery.ts --distinct-interests and bench/ranking-speed.ts; see README "Memory". */
+export const CACHE_LIMITS: CacheLimits = { sets: 5_000, interests: 1_000 };
+/** Explanations of papers matching several of a set's parts, and excluded words' masks, kept per run. */
+const EXPLANATIONS_KEPT = 10_000;
+const EXCLUDES_KEPT = 1_000;
 
 /**
  * What readers with the same topics and interests share: their parts, and the papers those match
@@ -90,8 +107,10 @@ export interface PaperIndex {
   trending: Float64Array;
   trendingRank: (number | null)[];
   options: RankingOptions;
-  parts: Map<string, Part>;
-  shared: Map<string, Shared>;
+  topicParts: Map<string, Part>;
+  interestParts: LRUCache<string, Part>;
+  /** The recently used sets' shared work, by `sharedKey`. */
+  shared: LRUCache<string, Shared>;
   /** Lower-cased author name → the papers they wrote, for followed authors. */
   byAuthor: Map<string, number[]>;
   similarity: Similarity;
@@ -105,14 +124,12 @@ export interface PaperIndex {
   work: Float64Array;
   /** Working space: the papers a set's parts match. */
   touched: Int32Array;
-  /** Where the candidate lists of sets live. */
-  arena: Arena;
   /** See `explanationOf`. */
-  explanations: Map<string, Explanation>;
+  explanations: LRUCache<string, Explanation>;
   /** The MMR working space of a reader whose candidates were filtered (not shared), reused. */
   readerSelection: DiverseSelection;
-  /** An excluded word or phrase as a reader wrote it → 1 for each paper containing it (null: no words in it). */
-  excluded: Map<string, Uint8Array | null>;
+  /** An excluded word or phrase as a reader wrote it → 1 for each paper containing it (false: no words in it); the recent ones. */
+  excluded: LRUCache<string, Uint8Array | false>;
 }
 
 /** Each paper's position in id order, so ties break by id with a number comparison. */
@@ -131,6 +148,7 @@ function idOrder(papers: readonly Paper[]): Int32Array {
 export function indexPapers(
   papers: readonly RankablePaper[],
   options: Partial<RankingOptions> = {},
+  limits: CacheLimits = CACHE_LIMITS,
 ): PaperIndex {
   const settings: RankingOptions = { ...DEFAULTS, now: new Date(), ...options };
   const docs = papers.map((paper) => ({
@@ -162,8 +180,9 @@ export function indexPapers(
     trending: Float64Array.from(raw, (value) => (top > 0 ? value / top : 0)),
     trendingRank,
     options: settings,
-    parts: new Map(),
-    shared: new Map(),
+    topicParts: new Map(),
+    interestParts: new LRUCache({ max: limits.interests }),
+    shared: new LRUCache({ max: limits.sets }),
     byAuthor,
     similarity,
     neighbours: new Neighbours(similarity, idRank, settings.neighbours, settings.neighbourWeight),
@@ -171,9 +190,8 @@ export function indexPapers(
     scratch: new Float64Array(papers.length),
     work: new Float64Array(papers.length),
     touched: new Int32Array(papers.length),
-    arena: new Arena(),
-    explanations: new Map(),
-    excluded: new Map(),
+    explanations: new LRUCache({ max: EXPLANATIONS_KEPT }),
+    excluded: new LRUCache({ max: EXCLUDES_KEPT }),
     readerSelection: new DiverseSelection(similarity, settings.diversity),
   };
 }
@@ -202,11 +220,12 @@ function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests
   // Sum the parts' shares in a scratch array, touching only papers some part matches.
   const { scratch, work, touched, trending, idRank } = index;
   let count = 0;
-  for (const { matches, strength } of parts) {
-    for (const i of matches) {
+  for (const { matches, strengths } of parts) {
+    for (let m = 0; m < matches.length; m++) {
+      const i = matches[m] as number;
       const sum = scratch[i] as number;
       if (sum === 0) touched[count++] = i;
-      scratch[i] = sum + (strength[i] as number);
+      scratch[i] = sum + (strengths[m] as number);
     }
   }
   let best = 0;
@@ -219,11 +238,13 @@ function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests
     scratch[i] = relevance;
     work[i] = (1 - w) * relevance + w * (trending[i] as number);
   }
+  // The three candidate arrays share one buffer: one allocation per set, freed with it.
+  const buffer = new ArrayBuffer(count * 20);
   const shared: Shared = {
     parts,
-    papers: index.arena.int32(count),
-    scores: index.arena.float64(count),
-    relevance: index.arena.float64(count),
+    scores: new Float64Array(buffer, 0, count),
+    relevance: new Float64Array(buffer, count * 8, count),
+    papers: new Int32Array(buffer, count * 16, count),
     explanations: [],
   };
   byScore(touched.subarray(0, count), work, idRank, shared.papers);
@@ -233,7 +254,7 @@ function sharedFor(index: PaperIndex, topics: readonly RankingTopic[], interests
     shared.relevance[k] = scratch[i] as number;
   }
   for (let t = 0; t < count; t++) scratch[touched[t] as number] = 0;
-  if (index.shared.size < SHARED_LIMIT) index.shared.set(key, shared);
+  index.shared.set(key, shared);
   return shared;
 }
 
@@ -284,12 +305,12 @@ function byScore(papers: Int32Array, score: Float64Array, idRank: Int32Array, or
   return order;
 }
 
-/** 1 for each paper containing the excluded word or phrase; null when it has no words. Made once per run and text. */
-function excludedBy(index: PaperIndex, text: string): Uint8Array | null {
+/** 1 for each paper containing the excluded word or phrase; false when it has no words. */
+function excludedBy(index: PaperIndex, text: string): Uint8Array | false {
   let mask = index.excluded.get(text);
   if (mask === undefined) {
     const phrase = tokenize(text);
-    mask = null;
+    mask = false;
     if (phrase.length > 0) {
       mask = new Uint8Array(index.papers.length);
       for (const i of index.bm25.matching(phrase)) mask[i] = 1;
@@ -301,7 +322,7 @@ function excludedBy(index: PaperIndex, text: string): Uint8Array | null {
 
 /** The papers a reader must not get: containing an excluded word, or already sent. */
 function filterOf(index: PaperIndex, prefs: Preferences): ((i: number) => boolean) | null {
-  const masks = prefs.excludes.map((text) => excludedBy(index, text)).filter((mask) => mask !== null);
+  const masks = prefs.excludes.map((text) => excludedBy(index, text)).filter((mask) => mask !== false);
   const sent = prefs.alreadySent;
   if (masks.length === 0 && !sent?.size) return null;
   return (i) => (sent?.has(index.papers[i]?.id ?? '') ?? false) || masks.some((mask) => mask[i] === 1);

@@ -4,14 +4,22 @@
  * rank.ts must match (tests and `npm run bench:ranking-speed -- --verify N` compare the two);
  * the planner never calls it.
  */
+import { LRUCache } from 'lru-cache';
 import type { Paper } from '../papers/paper.ts';
 import type { Bm25Index, QueryTerm } from './bm25.ts';
 import { reachable, type Similarity } from './diversity.ts';
 import { regularisedScore } from './neighbours.ts';
-import { interestSeed, MIN_COVERAGE, PART_FLOOR } from './parts.ts';
+import { interestKey, interestSeed, MIN_COVERAGE, PART_FLOOR } from './parts.ts';
 import { topicQuery, withFeedback } from './query.ts';
-import { type PaperIndex, type Preferences, type RankedPaper, SHARED_LIMIT, sharedKey } from './rank.ts';
-import { contentTokens, countPhrase, tokenize } from './text.ts';
+import {
+  CACHE_LIMITS,
+  type CacheLimits,
+  type PaperIndex,
+  type Preferences,
+  type RankedPaper,
+  sharedKey,
+} from './rank.ts';
+import { countPhrase, tokenize } from './text.ts';
 
 const AUTHOR_BONUS = 10;
 const MMR_WINDOW = 5;
@@ -179,14 +187,21 @@ export function rankPapersReference(index: PaperIndex, prefs: Preferences): Rank
  * What sharing means for a reader's result: readers with the same topics and interests share
  * one ranking, made in the first such reader's order of them (the order of `why.topics`), and
  * interests with the same meaningful words share one part, built from the first such text. The
- * returned function gives each reader, taken in planning order, the preferences with which
- * `rankPapersReference` reproduces that.
+ * ranker keeps only the most recently used sets and interests (`limits`): one that comes back
+ * after being dropped is made again, from the reader who brings it back. The returned function
+ * gives each reader, taken in planning order, the preferences with which `rankPapersReference`
+ * reproduces that.
  */
-export function sharedPreferences(): (prefs: Preferences) => Preferences {
-  const sets = new Map<string, Pick<Preferences, 'topics' | 'interests'>>();
+export function sharedPreferences(limits: CacheLimits = CACHE_LIMITS): (prefs: Preferences) => Preferences {
+  // The ranker's caches, mirrored: the same keys, asked for in the same order.
+  const sets = new LRUCache<string, Pick<Preferences, 'topics' | 'interests'>>({ max: limits.sets });
   const topics = new Map<string, Preferences['topics'][number]>();
-  const texts = new Map<string, string>();
-  const first = <T>(seen: Map<string, T>, key: string, value: T): T => {
+  const texts = new LRUCache<string, string>({ max: limits.interests });
+  const first = <T extends {}>(
+    seen: Pick<Map<string, T>, 'get' | 'set'> | LRUCache<string, T>,
+    key: string,
+    value: T,
+  ): T => {
     const found = seen.get(key);
     if (found !== undefined) return found;
     seen.set(key, value);
@@ -199,9 +214,9 @@ export function sharedPreferences(): (prefs: Preferences) => Preferences {
     if (!shared) {
       shared = {
         topics: prefs.topics.map((topic) => first(topics, topic.slug, topic)),
-        interests: interests.map((text) => first(texts, contentTokens(text).join(' '), text)),
+        interests: interests.map((text) => first(texts, interestKey(text), text)),
       };
-      if (sets.size < SHARED_LIMIT) sets.set(key, shared);
+      sets.set(key, shared);
     }
     return { ...prefs, ...shared };
   };

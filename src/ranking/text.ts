@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { stemmer } from 'stemmer';
 
 const STOPWORDS = new Set(
@@ -27,13 +28,18 @@ function words(text: string): string[] {
     .filter((word) => word.length > 0);
 }
 
-const stems = new Map<string, string>();
-/** The Porter stem of a (lower-case) word, memoised: the same few thousand words recur all day. */
+/**
+ * The recently stemmed words: the same few thousand recur all day. Bounded, and recent rather than
+ * first seen: the process lives for months, and each day brings words of its own.
+ */
+const stems = new LRUCache<string, string>({ max: 20_000 });
+
+/** The Porter stem of a (lower-case) word, memoised. */
 function stem(word: string): string {
   let stemmed = stems.get(word);
   if (stemmed === undefined) {
     stemmed = stemmer(americanise(word));
-    if (stems.size < 200_000) stems.set(word, stemmed);
+    stems.set(word, stemmed);
   }
   return stemmed;
 }

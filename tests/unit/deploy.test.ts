@@ -32,6 +32,10 @@ const paperboyServices = Object.entries(compose.services).filter(
 const dockerfile = parseDockerfile(readRepoFile('Dockerfile'));
 const runtime = dockerfile.stages.at(-1);
 const instructions = (keyword: string) => runtime?.instructions.filter((i) => i.keyword === keyword) ?? [];
+/** The V8 flags on bin/paperboy.js's first line (`#!/usr/bin/env -S node --flag …`). */
+const nodeFlags = (readRepoFile('bin/paperboy.js').split('\n')[0] ?? '')
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
 
 /** Asks the real CLI whether `args` (a command and its options) exist: its --help must name them. */
 async function expectCliAccepts(args: string[]) {
@@ -42,6 +46,15 @@ async function expectCliAccepts(args: string[]) {
   expect(run.stdout).toContain(`Usage: paperboy ${words.join(' ')}`);
   for (const option of options) expect(run.stdout).toContain(option);
 }
+
+describe('V8 flags', () => {
+  test('the CLI, the npm scripts that start it and the image start node with the same flags', () => {
+    expect(nodeFlags).toEqual(['--max-old-space-size=1024', '--max-semi-space-size=4']);
+    const { scripts } = JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> };
+    for (const name of ['start', 'cli', 'demo'])
+      expect(scripts[name]?.startsWith(`node ${nodeFlags.join(' ')} bin/paperboy.js`), name).toBe(true);
+  });
+});
 
 describe('docker-compose.yml', () => {
   test('refuses to start without SECRET_KEY, and every other variable has a default', () => {
@@ -172,7 +185,11 @@ describe('Dockerfile', () => {
         .map((i) => i.args)
         .join(' '),
     ).toMatch(/NODE_ENV=production/);
-    expect(execForm(instructions('ENTRYPOINT')[0]?.args ?? '[]')).toEqual(['node', 'bin/paperboy.js']);
+    expect(execForm(instructions('ENTRYPOINT')[0]?.args ?? '[]')).toEqual([
+      'node',
+      ...nodeFlags,
+      'bin/paperboy.js',
+    ]);
     await expectCliAccepts(execForm(instructions('CMD')[0]?.args ?? '[]'));
     expect(execForm(instructions('HEALTHCHECK')[0]?.args ?? '[]')).toEqual([
       'node',

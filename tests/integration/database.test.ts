@@ -1,0 +1,32 @@
+import { createRequire } from 'node:module';
+import { getLogs } from '@prisma/debug';
+import { afterEach, expect, inject, test } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+let current: TestDatabase | undefined;
+afterEach(async () => {
+  await current?.drop();
+  current = undefined;
+});
+
+/** Where a package resolves from another package's folder (each may have its own copy). */
+const resolveFrom = (from: string, name: string) => createRequire(from).resolve(name);
+
+test('the debug history Paperboy clears is the one the PostgreSQL driver adapter writes to', () => {
+  const adapter = resolveFrom(import.meta.url, '@prisma/adapter-pg');
+  const utilities = resolveFrom(adapter, '@prisma/driver-adapter-utils');
+  expect(resolveFrom(utilities, '@prisma/debug')).toBe(resolveFrom(import.meta.url, '@prisma/debug'));
+});
+
+test('a query’s arguments leave Prisma’s debug history when its session goes back to the pool', async () => {
+  current = await createTestDatabase(inject('database'));
+  // The embedded engine has an adapter (and a debug history) of its own; this is about PostgreSQL.
+  if (!current.url) return;
+  const marker = `batch-${'x'.repeat(1_000)}-${Date.now()}`;
+  await current.database.prisma.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT ${marker}::text AS value`;
+    // The session is still held: the adapter has logged the query with its argument.
+    expect(getLogs(100_000)).toContain(marker);
+  });
+  expect(getLogs(100_000)).not.toContain(marker);
+});
