@@ -1,5 +1,5 @@
 import { isoDate } from '../dates.ts';
-import type { Db } from '../db.ts';
+import { type Db, type PrismaClient, rawSql } from '../db.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { InterestKind, SubscriberStatus } from '../generated/prisma/enums.ts';
 import type { SlotGroup } from './schedule.ts';
@@ -16,54 +16,72 @@ export interface ScheduledReader {
   interests: { kind: InterestKind; value: string }[];
 }
 
+/** Each reader's topics and interests, as JSON text (parsed natively): the select list of the reader queries. */
+const PREFERENCES = `
+  (SELECT json_agg(json_build_object('topic', json_build_object('slug', t.slug, 'name', t.name,
+            'queryTerms', t.query_terms)) ORDER BY t.slug)::text
+     FROM subscriber_topics st JOIN topics t ON t.slug = st.topic_slug
+    WHERE st.subscriber_id = s.id) AS topics,
+  (SELECT json_agg(json_build_object('kind', i.kind, 'value', i.value) ORDER BY i.kind, i.value)::text
+     FROM interests i WHERE i.subscriber_id = s.id) AS interests`;
+
+interface ReaderRow {
+  id: string;
+  email: string;
+  max_papers: number;
+  token_version: number;
+  topics: string | null;
+  interests: string | null;
+}
+
+function preferencesOf(row: Pick<ReaderRow, 'topics' | 'interests'> | undefined) {
+  return {
+    topics: row?.topics ? JSON.parse(row.topics) : [],
+    interests: row?.interests ? JSON.parse(row.interests) : [],
+  };
+}
+
 /**
- * Adds their topics and interests to `readers` in one statement, as JSON text (parsed natively):
- * Prisma's nested selects cost several queries and an object mapping per batch, the planner's
- * largest cost after ranking.
+ * Adds their topics and interests to `readers` in one statement: Prisma's nested selects cost
+ * several queries and an object mapping per batch, the planner's largest cost after ranking.
  */
 async function withPreferences(
-  db: Db,
+  db: PrismaClient,
   readers: Omit<ScheduledReader, 'topics' | 'interests'>[],
 ): Promise<ScheduledReader[]> {
   if (readers.length === 0) return [];
-  const rows = await db.$queryRaw<{ id: string; topics: string | null; interests: string | null }[]>`
-    SELECT s.id,
-      (SELECT json_agg(json_build_object('topic', json_build_object('slug', t.slug, 'name', t.name,
-                'queryTerms', t.query_terms)) ORDER BY t.slug)::text
-         FROM subscriber_topics st JOIN topics t ON t.slug = st.topic_slug
-        WHERE st.subscriber_id = s.id) AS topics,
-      (SELECT json_agg(json_build_object('kind', i.kind, 'value', i.value) ORDER BY i.kind, i.value)::text
-         FROM interests i WHERE i.subscriber_id = s.id) AS interests
-    FROM unnest(${readers.map((reader) => reader.id)}::uuid[]) AS s(id)`;
+  const rows = await rawSql(db).query<Pick<ReaderRow, 'id' | 'topics' | 'interests'>>(
+    `SELECT s.id, ${PREFERENCES} FROM unnest($1::uuid[]) AS s(id)`,
+    [readers.map((reader) => reader.id)],
+  );
   const preferences = new Map(rows.map((row) => [row.id, row]));
-  return readers.map((reader) => {
-    const row = preferences.get(reader.id);
-    return {
-      ...reader,
-      topics: row?.topics ? JSON.parse(row.topics) : [],
-      interests: row?.interests ? JSON.parse(row.interests) : [],
-    };
-  });
+  return readers.map((reader) => ({ ...reader, ...preferencesOf(preferences.get(reader.id)) }));
 }
 
 /** Active readers with no delivery yet for `digestDate`, in id order after `afterId`, with their preferences. */
 export async function findDueSubscribers(
-  db: Db,
+  db: PrismaClient,
   digestDate: Date,
   afterId: string | null,
   take: number,
 ): Promise<ScheduledReader[]> {
-  const readers = await db.subscriber.findMany({
-    where: {
-      status: 'active',
-      deliveries: { none: { digestDate } },
-      ...(afterId ? { id: { gt: afterId } } : {}),
-    },
-    orderBy: { id: 'asc' },
-    take,
-    select: READER_SELECT,
-  });
-  return withPreferences(db, readers);
+  const rows = await rawSql(db).query<ReaderRow>(
+    `SELECT s.id, s.email, s.max_papers, s.token_version, ${PREFERENCES}
+     FROM subscribers s
+     WHERE s.status = 'active'
+       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.digest_date = $1::date)
+       AND ($2::uuid IS NULL OR s.id > $2::uuid)
+     ORDER BY s.id
+     LIMIT $3`,
+    [isoDate(digestDate), afterId, take],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    email: row.email,
+    maxPapers: row.max_papers,
+    tokenVersion: row.token_version,
+    ...preferencesOf(row),
+  }));
 }
 
 /** The time zones of active readers (a few hundred at most: IANA has no more). */
@@ -118,7 +136,7 @@ export async function hasScheduledSubscriber(
 
 /** Readers of `timezone` in `group` with no delivery for its date, in id order after `afterId`, with their preferences. */
 export async function findScheduledSubscribers(
-  db: Db,
+  db: PrismaClient,
   timezone: string,
   group: SlotGroup,
   afterId: string | null,
@@ -168,18 +186,20 @@ export function sentSince(papers: { firstSeenAt: Date }[]): string | null {
 
 /** For each of `subscriberIds`, which of `papers` they were already sent. */
 export async function findAlreadySent(
-  db: Db,
+  db: PrismaClient,
   subscriberIds: string[],
   papers: { id: string; firstSeenAt: Date }[],
 ): Promise<Map<string, Set<string>>> {
   const sent = new Map<string, Set<string>>();
   const since = sentSince(papers);
   if (since === null || subscriberIds.length === 0) return sent;
-  const rows = await db.$queryRaw<{ subscriber_id: string; paper_id: string }[]>`
-    SELECT d.subscriber_id, p.paper_id
-    FROM deliveries d CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
-    WHERE d.subscriber_id = ANY(${subscriberIds}::uuid[]) AND d.digest_date >= ${since}::date
-      AND p.paper_id = ANY(${papers.map((paper) => paper.id)}::text[])`;
+  const rows = await rawSql(db).query<{ subscriber_id: string; paper_id: string }>(
+    `SELECT d.subscriber_id, p.paper_id
+     FROM deliveries d CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
+     WHERE d.subscriber_id = ANY($1::uuid[]) AND d.digest_date >= $2::date
+       AND p.paper_id = ANY($3::text[])`,
+    [subscriberIds, since, papers.map((paper) => paper.id)],
+  );
   for (const row of rows) {
     const set = sent.get(row.subscriber_id) ?? new Set<string>();
     set.add(row.paper_id);
@@ -219,7 +239,7 @@ export interface PlannedDigest {
  * already holds.
  */
 export async function insertPlannedDeliveries(
-  db: Db,
+  db: PrismaClient,
   plans: PlannedDigest[],
   since: string | null,
 ): Promise<number> {
@@ -236,13 +256,16 @@ export async function insertPlannedDeliveries(
       paper_whys: plan.papers.map((paper) => paper.why),
     })),
   );
-  const [, inserted] = await db.$transaction([
+  const [, inserted] = await rawSql(db).transaction([
     // In id order, so two planners locking overlapping batches cannot deadlock.
-    db.$queryRaw`
-      SELECT 1 FROM subscribers WHERE id = ANY(${subscriberIds}::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
-    db.$queryRaw<{ count: bigint }[]>`
+    {
+      text: 'SELECT 1 FROM subscribers WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE',
+      params: [subscriberIds],
+    },
+    {
+      text: `
       WITH plan AS (
-        SELECT * FROM json_to_recordset(${batch}::json)
+        SELECT * FROM json_to_recordset($1::json)
           AS t(subscriber_id uuid, digest_date date, planned_at timestamptz, paper_ids text[], paper_whys text[])
       ), listed AS (
         SELECT plan.subscriber_id, x.id, x.why, x.n
@@ -250,7 +273,7 @@ export async function insertPlannedDeliveries(
       ), sent AS MATERIALIZED (
         SELECT d.subscriber_id, p.paper_id
         FROM deliveries d CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
-        WHERE d.subscriber_id = ANY(${subscriberIds}::uuid[]) AND d.digest_date >= ${since}::date
+        WHERE d.subscriber_id = ANY($2::uuid[]) AND d.digest_date >= $3::date
       ), kept AS (
         SELECT subscriber_id, array_agg(id ORDER BY n) AS paper_ids, array_agg(why ORDER BY n) AS paper_whys
         FROM listed
@@ -267,9 +290,11 @@ export async function insertPlannedDeliveries(
         ON CONFLICT (subscriber_id, digest_date) DO NOTHING
         RETURNING 1
       )
-      SELECT count(*) AS count FROM created`,
+      SELECT count(*)::int AS count FROM created`,
+      params: [batch, subscriberIds, since],
+    },
   ]);
-  return Number(inserted[0]?.count ?? 0);
+  return (inserted as { count: number }[])[0]?.count ?? 0;
 }
 
 /** A delivery as rendering needs it. */

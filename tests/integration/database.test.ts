@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { getLogs } from '@prisma/debug';
 import { afterEach, expect, inject, test } from 'vitest';
+import { openDatabase, rawSql } from '../../src/db.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 let current: TestDatabase | undefined;
@@ -29,4 +30,32 @@ test('a query’s arguments leave Prisma’s debug history when its session goes
     expect(getLogs(100_000)).toContain(marker);
   });
   expect(getLogs(100_000)).not.toContain(marker);
+});
+
+test.each([
+  ['the test database', () => createTestDatabase(inject('database'))],
+  [
+    'an embedded database',
+    async () => {
+      const database = await openDatabase(undefined, 'memory://');
+      return { database, url: undefined, drop: () => database.close() };
+    },
+  ],
+])('raw SQL on %s commits a transaction’s statements together or none of them', async (_, open) => {
+  current = await open();
+  const sql = rawSql(current.database.prisma);
+  await sql.query('CREATE TABLE raw_sql_probe (n int PRIMARY KEY)');
+  const results = await sql.transaction([
+    { text: 'INSERT INTO raw_sql_probe VALUES ($1), ($2)', params: [1, 2] },
+    { text: 'SELECT count(*)::int AS count FROM raw_sql_probe', params: [] },
+  ]);
+  expect(results).toEqual([[], [{ count: 2 }]]);
+  // The second statement breaks the key: the first one's row must not stay.
+  await expect(
+    sql.transaction([
+      { text: 'INSERT INTO raw_sql_probe VALUES ($1)', params: [3] },
+      { text: 'INSERT INTO raw_sql_probe VALUES ($1)', params: [1] },
+    ]),
+  ).rejects.toThrow(/duplicate key/);
+  expect(await sql.query('SELECT n FROM raw_sql_probe ORDER BY n')).toEqual([{ n: 1 }, { n: 2 }]);
 });
