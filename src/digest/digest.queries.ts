@@ -311,31 +311,32 @@ export interface RenderableDelivery {
  * Deliveries with everything needed to render and address them (a worker's claimed batch), in
  * one statement: Prisma's nested read of the same took ~12 ms of the worker's CPU per 100 rows.
  */
-export async function loadDeliveries(db: Db, ids: string[]): Promise<RenderableDelivery[]> {
-  const rows = await db.$queryRaw<
-    {
-      id: string;
-      digest_date: Date;
-      sent_at: Date | null;
-      subscriber_id: string;
-      email: string;
-      status: SubscriberStatus;
-      token_version: number;
-      papers: string | null;
-    }[]
-  >`
-    SELECT d.id, d.digest_date, d.sent_at, s.id AS subscriber_id, s.email, s.status::text AS status,
-      s.token_version,
-      -- As JSON text: parsing it is native, where text arrays are parsed a character at a time.
-      (SELECT json_agg(json_build_object('paperId', x.id, 'why', x.why) ORDER BY x.n)::text
-         FROM unnest(d.paper_ids, d.paper_whys) WITH ORDINALITY AS x(id, why, n)) AS papers
-    FROM deliveries d
-    JOIN subscribers s ON s.id = d.subscriber_id
-    WHERE d.id = ANY(${ids}::uuid[])
-    ORDER BY d.planned_at, d.id`;
+export async function loadDeliveries(db: PrismaClient, ids: string[]): Promise<RenderableDelivery[]> {
+  const rows = await rawSql(db).query<{
+    id: string;
+    digest_date: string;
+    sent_at: Date | null;
+    subscriber_id: string;
+    email: string;
+    status: SubscriberStatus;
+    token_version: number;
+    papers: string | null;
+  }>(
+    `SELECT d.id, d.digest_date::text AS digest_date, d.sent_at, s.id AS subscriber_id, s.email,
+       s.status::text AS status, s.token_version,
+       -- As JSON text: parsing it is native, where text arrays are parsed a character at a time.
+       (SELECT json_agg(json_build_object('paperId', x.id, 'why', x.why) ORDER BY x.n)::text
+          FROM unnest(d.paper_ids, d.paper_whys) WITH ORDINALITY AS x(id, why, n)) AS papers
+     FROM deliveries d
+     JOIN subscribers s ON s.id = d.subscriber_id
+     WHERE d.id = ANY($1::uuid[])
+     ORDER BY d.planned_at, d.id`,
+    [ids],
+  );
   return rows.map((row) => ({
     id: row.id,
-    digestDate: row.digest_date,
+    // A date column as its ISO text: the drivers would read it as local midnight.
+    digestDate: new Date(`${row.digest_date}T00:00:00Z`),
     sentAt: row.sent_at,
     subscriber: {
       id: row.subscriber_id,
@@ -348,7 +349,7 @@ export async function loadDeliveries(db: Db, ids: string[]): Promise<RenderableD
 }
 
 /** One delivery with everything needed to render it (the view-in-browser page), or null. */
-export async function loadDelivery(db: Db, id: string): Promise<RenderableDelivery | null> {
+export async function loadDelivery(db: PrismaClient, id: string): Promise<RenderableDelivery | null> {
   return (await loadDeliveries(db, [id]))[0] ?? null;
 }
 

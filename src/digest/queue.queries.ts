@@ -1,4 +1,5 @@
-import type { Db } from '../db.ts';
+import { isoDate } from '../dates.ts';
+import { type Db, type PrismaClient, rawSql } from '../db.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { suppressionHash } from '../subscribers/subscribers.queries.ts';
 
@@ -11,23 +12,30 @@ import { suppressionHash } from '../subscribers/subscribers.queries.ts';
 
 /** Claims up to `limit` due planned rows (of `dates`, when given) for `workerId`; returns their ids. */
 export async function claimBatch(
-  db: Db,
+  db: PrismaClient,
   claim: { workerId: string; now: Date; leaseMs: number; limit: number; dates?: Date[] | undefined },
 ): Promise<string[]> {
   const leaseExpired = new Date(claim.now.getTime() - claim.leaseMs);
-  const ofDates = claim.dates ? Prisma.sql`AND digest_date = ANY(${claim.dates}::date[])` : Prisma.empty;
-  const rows = await db.$queryRaw<{ id: string }[]>`
-    UPDATE deliveries SET claimed_by = ${claim.workerId}, claimed_at = ${claim.now}
-    WHERE id IN (
-      SELECT id FROM deliveries
-      WHERE status = 'planned'::delivery_status
-        AND (next_attempt_at IS NULL OR next_attempt_at <= ${claim.now})
-        AND (claimed_by IS NULL OR claimed_at < ${leaseExpired})
-        ${ofDates}
-      ORDER BY planned_at
-      LIMIT ${claim.limit}
-      FOR UPDATE SKIP LOCKED)
-    RETURNING id`;
+  const rows = await rawSql(db).query<{ id: string }>(
+    `UPDATE deliveries SET claimed_by = $1, claimed_at = $2::timestamptz
+     WHERE id IN (
+       SELECT id FROM deliveries
+       WHERE status = 'planned'
+         AND (next_attempt_at IS NULL OR next_attempt_at <= $2::timestamptz)
+         AND (claimed_by IS NULL OR claimed_at < $3::timestamptz)
+         AND ($4::date[] IS NULL OR digest_date = ANY($4::date[]))
+       ORDER BY planned_at
+       LIMIT $5
+       FOR UPDATE SKIP LOCKED)
+     RETURNING id`,
+    [
+      claim.workerId,
+      claim.now.toISOString(),
+      leaseExpired.toISOString(),
+      claim.dates?.map((date) => isoDate(date)) ?? null,
+      claim.limit,
+    ],
+  );
   return rows.map((row) => row.id);
 }
 
@@ -47,25 +55,33 @@ export interface AcceptedMessage {
  * `skipUnsendable`).
  */
 export async function recordTransitions(
-  db: Db,
+  db: PrismaClient,
   sent: AcceptedMessage[],
   next: { ids: string[]; workerId: string; now: Date },
 ): Promise<Map<string, number>> {
-  const rows = await db.$queryRaw<{ id: string; attempts: number }[]>`
-    WITH done AS (
-      UPDATE deliveries d SET status = 'sent'::delivery_status, sent_at = v.sent_at, message_id = v.message_id,
-        last_error = NULL, claimed_by = NULL, next_attempt_at = NULL
-      FROM unnest(${sent.map((m) => m.id)}::uuid[], ${sent.map((m) => m.messageId)}::text[],
-                  ${sent.map((m) => m.at)}::timestamptz[]) AS v(id, message_id, sent_at)
-      WHERE d.id = v.id AND d.status = 'sending'::delivery_status)
-    UPDATE deliveries d
-    SET status = 'sending'::delivery_status, sending_at = ${next.now}, attempts = d.attempts + 1
-    FROM subscribers s
-    WHERE d.id = ANY(${next.ids}::uuid[]) AND d.status = 'planned'::delivery_status AND d.claimed_by = ${next.workerId}
-      AND s.id = d.subscriber_id AND s.status = 'active'::subscriber_status
-      AND NOT EXISTS (
-        SELECT 1 FROM suppressions x WHERE x.email_hash = encode(sha256(convert_to(s.email, 'UTF8')), 'hex'))
-    RETURNING d.id, d.attempts`;
+  const rows = await rawSql(db).query<{ id: string; attempts: number }>(
+    `WITH done AS (
+       UPDATE deliveries d SET status = 'sent', sent_at = v.sent_at, message_id = v.message_id,
+         last_error = NULL, claimed_by = NULL, next_attempt_at = NULL
+       FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS v(id, message_id, sent_at)
+       WHERE d.id = v.id AND d.status = 'sending')
+     UPDATE deliveries d
+     SET status = 'sending', sending_at = $4::timestamptz, attempts = d.attempts + 1
+     FROM subscribers s
+     WHERE d.id = ANY($5::uuid[]) AND d.status = 'planned' AND d.claimed_by = $6
+       AND s.id = d.subscriber_id AND s.status = 'active'
+       AND NOT EXISTS (
+         SELECT 1 FROM suppressions x WHERE x.email_hash = encode(sha256(convert_to(s.email, 'UTF8')), 'hex'))
+     RETURNING d.id, d.attempts`,
+    [
+      sent.map((m) => m.id),
+      sent.map((m) => m.messageId),
+      sent.map((m) => m.at.toISOString()),
+      next.now.toISOString(),
+      next.ids,
+      next.workerId,
+    ],
+  );
   return new Map(rows.map((row) => [row.id, row.attempts]));
 }
 

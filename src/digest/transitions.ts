@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import type { PrismaClient } from '../db.ts';
 import { type AcceptedMessage, recordTransitions } from './queue.queries.ts';
 
 /**
@@ -27,7 +27,7 @@ interface Request {
  * under way costs little: concurrent commits would wait for the same WAL flush anyway (with two
  * statements allowed under way, nearly every request went alone).
  */
-export function createTransitions(db: Db, workerId: string, now: () => Date): Transition {
+export function createTransitions(db: PrismaClient, workerId: string, now: () => Date): Transition {
   let queued: Request[] = [];
   let flushing = false;
 

