@@ -37,7 +37,7 @@ import type { Paper } from '../src/papers/paper.ts';
 import { findPapersByIds } from '../src/papers/papers.queries.ts';
 import { TOPICS } from '../src/topics/taxonomy.ts';
 import { syncTopics } from '../src/topics/topics.queries.ts';
-import { BENCH_FROM, benchDeps, productNodeFlags } from './deps.ts';
+import { BENCH_FROM, backendCpuMs, benchDeps, productNodeFlags } from './deps.ts';
 import { distinctInterests, syntheticPapers } from './synthetic.ts';
 
 function flag(name: string, fallback: number, min = 1): number {
@@ -76,6 +76,7 @@ interface PlanOutcome {
   seconds: number;
   cpuMs: number;
   maxRssMb: number;
+  postgresCpuMs: number | null;
 }
 
 /** Runs bench/plan-process.ts and returns the JSON line it prints last. */
@@ -103,28 +104,6 @@ async function freshDatabase(url: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await client.query(`CREATE DATABASE "${name}"`);
   await client.end();
-}
-
-/**
- * CPU time so far (ms) of the PostgreSQL backends serving the bench database, read from /proc:
- * null when the server is not on this machine or its processes cannot be read.
- */
-async function backendCpuMs(db: pg.Client): Promise<number | null> {
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(baseUrl).hostname)) return null;
-  const { rows } = await db.query<{ pid: number }>(
-    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
-  );
-  let ticks = 0;
-  for (const { pid } of rows) {
-    try {
-      // utime and stime, fields 14 and 15, counted after the command name's closing parenthesis.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return null;
-    }
-  }
-  return ticks * 10; // USER_HZ is 100 on Linux
 }
 
 interface SinkStats {
@@ -427,7 +406,9 @@ async function main(): Promise<void> {
   );
   const sender = createSender(deps, { maxConnections: connections, batchSize: 100 });
   const sinkBefore = await sink?.stats();
-  const backendCpuBefore = await backendCpuMs(raw);
+  const backendCpuBefore = await backendCpuMs(baseUrl, (text) =>
+    raw.query(text).then((result) => result.rows),
+  );
   const cpuBefore = process.cpuUsage();
   started = performance.now();
   const sent = await sender.drain();
@@ -440,7 +421,9 @@ async function main(): Promise<void> {
     sinkBefore && sinkAfter && sinkAfter.received > sinkBefore.received
       ? (sinkAfter.bytes - sinkBefore.bytes) / (sinkAfter.received - sinkBefore.received)
       : null;
-  const backendCpuAfter = await backendCpuMs(raw);
+  const backendCpuAfter = await backendCpuMs(baseUrl, (text) =>
+    raw.query(text).then((result) => result.rows),
+  );
   const postgresCpuMs =
     backendCpuBefore === null || backendCpuAfter === null ? null : backendCpuAfter - backendCpuBefore;
   await sender.stop();
@@ -483,6 +466,10 @@ async function main(): Promise<void> {
       peakRssMb: Math.round(peakRss / 1_048_576),
       planPeakRssMb: plan.maxRssMb,
       planCpuMsPerReader: Number((plan.cpuMs / (plan.planned + plan.skipped)).toFixed(3)),
+      planPostgresCpuMsPerReader:
+        plan.postgresCpuMs === null
+          ? null
+          : Number((plan.postgresCpuMs / (plan.planned + plan.skipped)).toFixed(3)),
       renderSpeedup: Math.round(render.perSec / mjml.perSec),
       avgHtmlKb: Number((render.result / measured.length / 1024).toFixed(1)),
       // The same comparison by this process's CPU time (all its threads, GC included).

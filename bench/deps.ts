@@ -29,3 +29,27 @@ export function productNodeFlags(): string[] {
   const shebang = readFileSync(new URL('../bin/paperboy.js', import.meta.url), 'utf8').split('\n')[0] ?? '';
   return shebang.split(/\s+/).filter((word) => word.startsWith('--'));
 }
+
+/**
+ * CPU time so far (ms) of the PostgreSQL backends serving the database at `url` (every session,
+ * the asking one included), read from /proc: null when the server is not on this machine or its
+ * processes cannot be read. `query` runs SQL on any session of that database.
+ */
+export async function backendCpuMs(
+  url: string,
+  query: (text: string) => Promise<{ pid: number }[]>,
+): Promise<number | null> {
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname)) return null;
+  const rows = await query('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  let ticks = 0;
+  for (const { pid } of rows) {
+    try {
+      // utime and stime, fields 14 and 15, counted after the command name's closing parenthesis.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return null;
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
