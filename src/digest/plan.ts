@@ -241,21 +241,22 @@ async function planGroup(
   run: { maxLatenessHours: number; getRanker: () => Promise<Ranker>; tally: PlanTally; writer: PlanWriter },
 ): Promise<void> {
   const digestDate = new Date(`${group.localDate}T00:00:00Z`);
-  for await (const readers of readerBatches((afterId) =>
-    findScheduledSubscribers(deps.db, timezone, group, afterId, BATCH),
-  )) {
-    if (group.status === 'due') {
-      await planReaders(deps, await run.getRanker(), readers, digestDate, run.tally, run.writer);
-      continue;
+  for (const hour of group.hours)
+    for await (const readers of readerBatches((afterId) =>
+      findScheduledSubscribers(deps.db, timezone, group, hour, afterId, BATCH),
+    )) {
+      if (group.status === 'due') {
+        await planReaders(deps, await run.getRanker(), readers, digestDate, run.tally, run.writer);
+        continue;
+      }
+      run.tally.missed += readers.length;
+      if (run.tally.dryRun) continue;
+      const reason = `missed: more than ${run.maxLatenessHours} hours late`;
+      await insertMissedDeliveries(
+        deps.db,
+        readers.map((reader) => reader.id),
+        digestDate,
+        reason,
+      );
     }
-    run.tally.missed += readers.length;
-    if (run.tally.dryRun) continue;
-    const reason = `missed: more than ${run.maxLatenessHours} hours late`;
-    await insertMissedDeliveries(
-      deps.db,
-      readers.map((reader) => reader.id),
-      digestDate,
-      reason,
-    );
-  }
 }
