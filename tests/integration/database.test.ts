@@ -59,3 +59,10 @@ test.each([
   ).rejects.toThrow(/duplicate key/);
   expect(await sql.query('SELECT n FROM raw_sql_probe ORDER BY n')).toEqual([{ n: 1 }, { n: 2 }]);
 });
+
+test('PostgreSQL sessions run without JIT compilation, which costs short statements more than it saves', async () => {
+  current = await createTestDatabase(inject('database'));
+  if (!current.url) return;
+  expect(await rawSql(current.database.prisma).query('SHOW jit')).toEqual([{ jit: 'off' }]);
+  expect(await current.database.prisma.$queryRaw`SHOW jit`).toEqual([{ jit: 'off' }]);
+});

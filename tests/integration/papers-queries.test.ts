@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
-import type { Paper } from '../../src/papers/paper.ts';
+import { newPaper, type Paper } from '../../src/papers/paper.ts';
 import { findPapersByIds } from '../../src/papers/papers.queries.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
@@ -27,20 +27,12 @@ const full: Paper = {
   comments: 3,
   stars: 40,
 };
-const bare: Paper = {
-  ...full,
+const bare = newPaper({
   id: 't-0123456789abcdef',
-  authors: [],
-  categories: [],
-  keywords: [],
-  pageUrl: null,
-  pdfUrl: null,
-  codeUrl: null,
-  publishedAt: null,
-  upvotes: 0,
-  comments: 0,
-  stars: 0,
-};
+  title: full.title,
+  abstract: full.abstract,
+  firstSeenAt: full.firstSeenAt,
+});
 
 test('findPapersByIds reads back every field of a Paper, and nothing else, for the ids that exist', async () => {
   const db = current.database.prisma;
