@@ -54,5 +54,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "scripts/healthcheck.js"]
 # node is PID 1 and handles SIGTERM itself: stop taking work, finish what is in flight, exit.
 # The V8 flags bound the heap's garbage (see bin/paperboy.js, which carries the same ones).
-ENTRYPOINT ["node", "--max-old-space-size=1024", "--max-semi-space-size=4", "bin/paperboy.js"]
+ENTRYPOINT ["node", "--max-old-space-size=512", "--max-semi-space-size=4", "bin/paperboy.js"]
 CMD ["start"]

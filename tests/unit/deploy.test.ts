@@ -49,7 +49,7 @@ async function expectCliAccepts(args: string[]) {
 
 describe('V8 flags', () => {
   test('the CLI, the npm scripts that start it and the image start node with the same flags', () => {
-    expect(nodeFlags).toEqual(['--max-old-space-size=1024', '--max-semi-space-size=4']);
+    expect(nodeFlags).toEqual(['--max-old-space-size=512', '--max-semi-space-size=4']);
     const { scripts } = JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> };
     for (const name of ['start', 'cli', 'demo'])
       expect(scripts[name]?.startsWith(`node ${nodeFlags.join(' ')} bin/paperboy.js`), name).toBe(true);
