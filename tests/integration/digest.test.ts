@@ -131,6 +131,43 @@ test('never twice, also when two plans for one reader are written at once: the l
   expect(days[2]).toMatchObject({ status: 'skipped', lastError: 'no matching papers', paperIds: [] });
 });
 
+test('a plan is stored as written: papers and reasons in order, an empty reason, a control character, one paper, none', async () => {
+  await ingestSample(h.deps);
+  const papers = (await h.db.paper.findMany({ take: 3, orderBy: { id: 'asc' } })).map((p) => p.id);
+  const readers = await Promise.all(
+    ['one', 'many', 'none'].map((name) => createSubscriber(h.db, { email: `${name}@example.com` })),
+  );
+  const plan = (reader: { id: string }, list: { paperId: string; why: string }[]) => ({
+    subscriberId: reader.id,
+    digestDate: new Date('2026-11-20T00:00:00Z'),
+    plannedAt: h.deps.now(),
+    papers: list,
+  });
+  const [first = '', second = '', third = ''] = papers;
+  await insertPlannedDeliveries(
+    h.db,
+    [
+      plan(readers[0] as { id: string }, [{ paperId: first, why: '' }]),
+      plan(readers[1] as { id: string }, [
+        { paperId: third, why: 'Graphs · matched “a\u001fb”' },
+        { paperId: first, why: '' },
+        { paperId: second, why: 'trending #1' },
+      ]),
+      plan(readers[2] as { id: string }, []),
+    ],
+    '2026-11-18',
+  );
+  const row = async (reader: { id: string } | undefined) =>
+    h.db.delivery.findFirstOrThrow({ where: { subscriberId: reader?.id ?? '' } });
+  expect(await row(readers[0])).toMatchObject({ status: 'planned', paperIds: [first], paperWhys: [''] });
+  expect(await row(readers[1])).toMatchObject({
+    status: 'planned',
+    paperIds: [third, first, second],
+    paperWhys: ['Graphs · matched “a\u001fb”', '', 'trending #1'],
+  });
+  expect(await row(readers[2])).toMatchObject({ status: 'skipped', paperIds: [], paperWhys: [] });
+});
+
 test('a reader with no matching papers gets no email and a skipped delivery', async () => {
   await insertPapers(h.db, [
     paper({ id: '2611.00001', title: 'Protein folding in yeast', firstSeenAt: h.deps.now() }),
