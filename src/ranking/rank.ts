@@ -505,6 +505,25 @@ export function trendingFallback(index: PaperIndex, prefs: Preferences): RankedP
 
 /** "Graph neural networks · matched “gnn”, “message passing” · trending #3" */
 export function explain(why: Why): string {
+  // A paper's topics and terms are one frozen explanation shared by every reader it is ranked for
+  // (see explanationOf), so without a followed author its line is the same for all of them: made
+  // once, it is not joined again for each (~100 MB of strings planning 20,000 readers). Only
+  // frozen lists are trusted to say the same thing next time.
+  if (why.authors.length > 0 || why.fallback || !Object.isFrozen(why.topics) || !Object.isFrozen(why.terms))
+    return explanationLine(why);
+  const kept = linesByTopics.get(why.topics);
+  if (kept && kept.terms === why.terms && kept.trendingRank === why.trendingRank) return kept.line;
+  const line = explanationLine(why);
+  linesByTopics.set(why.topics, { terms: why.terms, trendingRank: why.trendingRank, line });
+  return line;
+}
+
+const linesByTopics = new WeakMap<
+  readonly string[],
+  { terms: readonly string[]; trendingRank: number | null; line: string }
+>();
+
+function explanationLine(why: Why): string {
   const parts: string[] = why.fallback ? ['nothing matched your topics today; trending instead'] : [];
   if (why.authors.length > 0) parts.push(`by ${why.authors.join(', ')}, whom you follow`);
   if (why.topics.length > 0) parts.push(why.topics.join(', '));

@@ -332,6 +332,29 @@ describe('rankPapers', () => {
     const [first] = rankPapers(index, prefs({ topics: [topic('graph-neural-networks')] }));
     expect(first && explain(first.why)).toMatch(/^Graph neural networks · matched “.+” · trending #1$/);
   });
+  test('a line made once for an explanation is only reused for the same explanation, rank and no followed author', () => {
+    const topics = Object.freeze(['Graph neural networks']) as unknown as string[];
+    const terms = Object.freeze(['gnn']) as unknown as string[];
+    const why = (trendingRank: number | null, authors: string[] = []) => ({
+      topics,
+      terms,
+      authors,
+      trendingRank,
+    });
+    expect(explain(why(3))).toBe('Graph neural networks · matched “gnn” · trending #3');
+    expect(explain(why(3))).toBe('Graph neural networks · matched “gnn” · trending #3');
+    expect(explain(why(null))).toBe('Graph neural networks · matched “gnn”');
+    expect(explain(why(3, ['Ada Lovelace']))).toBe(
+      'by Ada Lovelace, whom you follow · Graph neural networks · matched “gnn” · trending #3',
+    );
+    // A list that can still change is never trusted to say the same thing twice.
+    const open = ['Graph neural networks'];
+    expect(explain({ topics: open, terms, authors: [], trendingRank: 1 })).toMatch(
+      /^Graph neural networks ·/,
+    );
+    open[0] = 'Optimization';
+    expect(explain({ topics: open, terms, authors: [], trendingRank: 1 })).toMatch(/^Optimization ·/);
+  });
   test('the empty-digest fallback is today’s trending, labelled', () => {
     const [first] = trendingFallback(index, prefs({ topics: [topic('medical-imaging')] }));
     expect(first?.paper.id).toBe('gnn-hot');
