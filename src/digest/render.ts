@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import {
   compileSplitEmailTemplate,
   type EmailTemplate,
@@ -214,11 +215,10 @@ const displayOf = new WeakMap<Paper, PaperDisplay>();
 /**
  * And kept by paper id while what it shows is unchanged: the worker loads each batch's papers
  * afresh, and every batch of 100 readers rendered the day's papers again without this (~250 µs
- * per message, most of a message's cost). Bounded above a day's candidates, oldest out first: a
- * paper kept with its two blocks is ~7.5 KB, so at most ~22 MB.
+ * per message, most of a message's cost). Bounded above a day's candidates, least recently shown
+ * out first: a paper kept with its two blocks is ~7.5 KB, so at most ~22 MB.
  */
-const displayById = new Map<string, { shown: ShownFields; display: PaperDisplay }>();
-const MAX_KEPT_PAPERS = 3_000;
+const displayById = new LRUCache<string, { shown: ShownFields; display: PaperDisplay }>({ max: 3_000 });
 
 function paperDisplay(paper: Paper): PaperDisplay {
   let display = displayOf.get(paper);
@@ -227,8 +227,6 @@ function paperDisplay(paper: Paper): PaperDisplay {
     if (kept && sameShownFields(kept.shown, paper)) display = kept.display;
     else {
       display = displayFor(paper);
-      displayById.delete(paper.id);
-      if (displayById.size >= MAX_KEPT_PAPERS) displayById.delete(displayById.keys().next().value as string);
       const { title, abstract, authors, pageUrl, pdfUrl, codeUrl } = paper;
       displayById.set(paper.id, {
         shown: { title, abstract, authors: [...authors], pageUrl, pdfUrl, codeUrl },
