@@ -170,17 +170,6 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   ]);
   const pglite = await PGlite.create(location);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
-  rawSqlOf.set(prisma, {
-    async query<T>(text: string, params: unknown[] = []) {
-      return (await pglite.query(text, params)).rows as T[];
-    },
-    transaction: (statements) =>
-      pglite.transaction(async (tx) => {
-        const results: unknown[][] = [];
-        for (const { text, params } of statements) results.push((await tx.query(text, params)).rows);
-        return results;
-      }),
-  });
   const session: SqlSession = {
     async query<T>(text: string, params: unknown[] = []) {
       return (await pglite.query(text, params)).rows as T[];
@@ -196,6 +185,15 @@ async function openEmbedded(dataDir: string): Promise<Database> {
       });
     },
   };
+  rawSqlOf.set(prisma, {
+    query: session.query,
+    transaction: (statements) =>
+      pglite.transaction(async (tx) => {
+        const results: unknown[][] = [];
+        for (const { text, params } of statements) results.push((await tx.query(text, params)).rows);
+        return results;
+      }),
+  });
   return {
     prisma,
     kind: 'embedded',
