@@ -31,8 +31,16 @@ interface ReaderRow {
   interests: string | null;
 }
 
-/** A reader with their preferences, from the columns `READER_COLUMNS` selects. */
+/** Readers (`s`) with their preferences, as `scheduledReader` reads them; the caller adds the conditions. */
 const READER_COLUMNS = `SELECT s.id, s.email, s.max_papers, s.token_version, ${PREFERENCES} FROM subscribers s`;
+
+/**
+ * No delivery for `dateParam` yet. OFFSET 0 keeps the check a probe of the (subscriber, date) key
+ * per reader: as an anti-join, PostgreSQL merged each batch with every delivery of the date so far
+ * (the whole run's rows before the batch: quadratic in the readers, 12 ms per batch at 10,000).
+ */
+const NO_DELIVERY_YET = (dateParam: string) => `NOT EXISTS (
+  SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.digest_date = ${dateParam}::date OFFSET 0)`;
 
 function scheduledReader(row: ReaderRow): ScheduledReader {
   return {
@@ -67,14 +75,6 @@ export async function findActiveTimezones(db: Db): Promise<string[]> {
     SELECT DISTINCT timezone FROM subscribers WHERE status = 'active'::subscriber_status`;
   return rows.map((row) => row.timezone);
 }
-
-/**
- * No delivery for `dateParam` yet. OFFSET 0 keeps the check a probe of the (subscriber, date) key
- * per reader: as an anti-join, PostgreSQL merged each batch with every delivery of the date so far
- * (the whole run's rows before the batch: quadratic in the readers, 12 ms per batch at 10,000).
- */
-const NO_DELIVERY_YET = (dateParam: string) => `NOT EXISTS (
-  SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.digest_date = ${dateParam}::date OFFSET 0)`;
 
 /** Appends `value` to `params` and returns its placeholder. */
 function param(params: unknown[], value: unknown): string {
