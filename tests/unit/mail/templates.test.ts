@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
   collapseBlankLines,
@@ -17,30 +18,27 @@ function join<Piece>(pieces: string[], values: unknown[], writer: PartWriter<Pie
   return out.text;
 }
 
-/** A fixed pseudo-random sequence, so a failure can be replayed. */
-function sequence(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 describe('the text part joined from pieces', () => {
   test('collapses blank lines exactly as collapsing the joined text does, runs across pieces included', () => {
-    const next = sequence(7);
-    const alphabet = ['\n', '\n', '\n', 'a', ' ', 'b\n'];
-    const text = () =>
-      Array.from(
-        { length: Math.floor(next() * 7) },
-        () => alphabet[Math.floor(next() * alphabet.length)],
-      ).join('');
-    for (let round = 0; round < 2_000; round++) {
-      const pieces = Array.from({ length: 1 + Math.floor(next() * 5) }, text);
-      const values: unknown[] = pieces.slice(1).map((_, i) => (i % 3 === 2 ? null : text()));
-      const whole = pieces.map((piece, i) => piece + (values[i] ?? '')).join('');
-      expect(join(pieces, values, textWriter)).toBe(collapseBlankLines(whole));
-    }
+    // Pieces and values made of line breaks and a little text, so runs start and end anywhere.
+    const text = fc
+      .array(fc.constantFrom('\n', '\n', '\n', 'a', ' ', 'b\n'), { maxLength: 6 })
+      .map((parts) => parts.join(''));
+    const filled = fc
+      .array(text, { minLength: 1, maxLength: 5 })
+      .chain((pieces) =>
+        fc.tuple(
+          fc.constant(pieces),
+          fc.array(fc.option(text), { minLength: pieces.length - 1, maxLength: pieces.length - 1 }),
+        ),
+      );
+    fc.assert(
+      fc.property(filled, ([pieces, values]) => {
+        const whole = pieces.map((piece, i) => piece + (values[i] ?? '')).join('');
+        expect(join(pieces, values, textWriter)).toBe(collapseBlankLines(whole));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   test('writes values as they are, and the HTML part escapes them', () => {
