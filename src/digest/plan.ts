@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.ts';
 import type { Paper } from '../papers/paper.ts';
 import { findCandidatePapers } from '../papers/papers.queries.ts';
+import type { RankingTopic } from '../ranking/query.ts';
 import {
   explain,
   indexPapers,
@@ -9,7 +10,7 @@ import {
   rankPapers,
   trendingFallback,
 } from '../ranking/rank.ts';
-import { TOPICS } from '../topics/taxonomy.ts';
+import { findRankingTopics } from '../topics/topics.queries.ts';
 import {
   findActiveTimezones,
   findAlreadySent,
@@ -27,7 +28,6 @@ const BATCH = 500;
 const DAY_MS = 86_400_000;
 /** A dry run's table stops here: enough to read, never the whole list in memory. */
 const DRY_RUN_ROWS = 10_000;
-const TOPICS_BY_SLUG = new Map(TOPICS.map((topic) => [topic.slug, topic]));
 
 /** One reader's outcome in a run, for the operator's table. */
 export interface DigestRow {
@@ -50,10 +50,11 @@ export interface PlanTally {
   rows: DigestRow[];
 }
 
-/** The candidate papers of a run, indexed once and shared by every reader it plans. */
+/** The candidate papers of a run, indexed once and shared by every reader it plans, and the topics they pick from. */
 export interface Ranker {
   papers: Paper[];
   index: PaperIndex;
+  topics: Map<string, RankingTopic>;
 }
 
 /** The ranker of a manual run (and a preview) for `digestDate`: the 24 hours before the date ends, or before now. */
@@ -63,14 +64,17 @@ export function loadRankerForDate(deps: Deps, digestDate: Date): Promise<Ranker>
 
 /** Indexes the papers first seen (or whose signals moved) in the 24 hours up to `asOf`. */
 export async function loadRanker(deps: Deps, asOf: Date): Promise<Ranker> {
-  const papers = await findCandidatePapers(deps.db, asOf);
+  const [papers, topics] = await Promise.all([
+    findCandidatePapers(deps.db, asOf),
+    findRankingTopics(deps.db),
+  ]);
   const ranking = deps.config.ranking;
   // Unset settings (tests, tools) take the ranker's own defaults.
   const index = indexPapers(papers, {
     now: deps.now(),
     ...(ranking ? { trendingWeight: ranking.trendingWeight, diversity: ranking.diversity } : {}),
   });
-  return { papers, index };
+  return { papers, index, topics };
 }
 
 /**
@@ -121,12 +125,13 @@ export async function planReaders(
   );
   const plans: PlannedDigest[] = [];
   for (const reader of readers) {
-    const ranked = rankReader(deps, ranker, reader, alreadySent.get(reader.id));
+    const topics = rankingTopics(ranker, reader.topicSlugs);
+    const ranked = rankReader(deps, ranker, { ...reader, topics }, alreadySent.get(reader.id));
     if (tally.dryRun && tally.rows.length < DRY_RUN_ROWS)
       tally.rows.push({
         subscriberId: reader.id,
         email: reader.email,
-        topics: reader.topics.map((row) => row.topic.slug),
+        topics: reader.topicSlugs,
         papers: ranked.length,
         topPaper: ranked[0]?.paper.title ?? null,
       });
@@ -158,14 +163,21 @@ export function rankReader(
   return trendingFallback(ranker.index, prefs);
 }
 
+/**
+ * The run's definitions of `slugs`. A slug the run does not know is a topic stored after the run
+ * read them (a newer version's taxonomy): the reader is ranked on their other topics this once.
+ */
+export function rankingTopics(ranker: Ranker, slugs: readonly string[]): RankingTopic[] {
+  return slugs.flatMap((slug) => ranker.topics.get(slug) ?? []);
+}
+
 /** What ranking needs to know about a reader. */
-type PlannableReader = Pick<ScheduledReader, 'topics' | 'interests' | 'maxPapers'>;
+type PlannableReader = Pick<ScheduledReader, 'interests' | 'maxPapers'> & { topics: readonly RankingTopic[] };
 
 /** A reader's preferences as ranking takes them; `alreadySent` are the papers they must not get again. */
 export function readerPreferences(reader: PlannableReader, alreadySent: ReadonlySet<string> = new Set()) {
   return {
-    // The built-in definition (with its synonyms) where the topic is still built in.
-    topics: reader.topics.map((row) => TOPICS_BY_SLUG.get(row.topic.slug) ?? row.topic),
+    topics: reader.topics,
     interests: reader.interests.filter((i) => i.kind === 'text').map((i) => i.value),
     authors: reader.interests.filter((i) => i.kind === 'author').map((i) => i.value),
     excludes: reader.interests.filter((i) => i.kind === 'exclude').map((i) => i.value),

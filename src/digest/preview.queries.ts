@@ -11,7 +11,7 @@ export async function findReaderForPreview(db: Db, email: string) {
       status: true,
       maxPapers: true,
       tokenVersion: true,
-      topics: { select: { topic: { select: { slug: true, name: true, queryTerms: true } } } },
+      topics: { select: { topicSlug: true }, orderBy: { topicSlug: 'asc' } },
       interests: { select: { kind: true, value: true } },
     },
   });

@@ -1,5 +1,8 @@
 import type { Db } from '../db.ts';
+import type { RankingTopic } from '../ranking/query.ts';
 import { TOPICS, type TopicDefinition } from './taxonomy.ts';
+
+const BUILT_IN = new Map(TOPICS.map((topic) => [topic.slug, topic]));
 
 /** Inserts or updates every built-in topic by slug; topics no longer built in are left for their subscribers. */
 export async function syncTopics(db: Db, topics: readonly TopicDefinition[] = TOPICS): Promise<void> {
@@ -52,4 +55,14 @@ export async function findTopic(db: Db, slug: string) {
     where: { slug },
     select: { slug: true, name: true, description: true, queryTerms: true },
   });
+}
+
+/**
+ * Every topic by slug, as ranking takes it: the built-in definition (with its synonyms) where the
+ * topic is still built in, the stored one where it is not. Read once per run, so that reading a
+ * reader reads only their topics' slugs.
+ */
+export async function findRankingTopics(db: Db): Promise<Map<string, RankingTopic>> {
+  const rows = await db.topic.findMany({ select: { slug: true, name: true, queryTerms: true } });
+  return new Map(rows.map((row) => [row.slug, BUILT_IN.get(row.slug) ?? row]));
 }

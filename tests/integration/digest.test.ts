@@ -182,6 +182,31 @@ test('a reader with no matching papers gets no email and a skipped delivery', as
   expect(h.sink.messages).toHaveLength(0);
 });
 
+test('a topic no longer built in is ranked by its stored terms, a built-in one by its current definition', async () => {
+  await h.db.topic.upsert({
+    where: { slug: 'retired-topic' },
+    create: {
+      slug: 'retired-topic',
+      name: 'Retired topic',
+      description: '',
+      groupName: 'Old',
+      queryTerms: ['quantum annealing'],
+    },
+    update: {},
+  });
+  await insertPapers(h.db, [
+    paper({ id: '2611.00011', title: 'Quantum annealing at scale', firstSeenAt: h.deps.now() }),
+    paper({ id: '2611.00012', title: 'Graph neural networks for molecules', firstSeenAt: h.deps.now() }),
+  ]);
+  await createSubscriber(h.db, { topics: ['retired-topic', 'graph-neural-networks'] });
+  expect((await runDigest(h.deps)).sent).toBe(1);
+  const delivery = await h.db.delivery.findFirstOrThrow();
+  expect([...delivery.paperIds].sort()).toEqual(['2611.00011', '2611.00012']);
+  const whys = new Map(delivery.paperIds.map((id, i) => [id, delivery.paperWhys[i]]));
+  expect(whys.get('2611.00011')).toMatch(/^Retired topic · matched “quantum annealing”/);
+  expect(whys.get('2611.00012')).toMatch(/^Graph neural networks/);
+});
+
 // Stored as is (bypassing ingest's cleaning): rendering must escape whatever the store holds.
 test('hostile paper text arrives escaped in HTML and on one line in headers', async () => {
   await insertPapers(h.db, [
