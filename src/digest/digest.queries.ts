@@ -251,15 +251,19 @@ export async function insertPlannedDeliveries(
 ): Promise<number> {
   if (plans.length === 0) return 0;
   const subscriberIds = plans.map((plan) => plan.subscriberId);
-  // The batch goes as one JSON text parameter, parsed by Postgres (on its own core): array
-  // parameters cost the planner's thread a per-element conversion and escaping of every `why`.
-  const batch = JSON.stringify(
+  // The batch goes as JSON text, parsed by Postgres (on its own core): array parameters cost the
+  // planner's thread a per-element conversion and escaping. Each distinct paper id and reason goes
+  // once, the plans refer to them by position: readers of a batch share most reasons, and parsing
+  // each copy was most of the statement's time (904 KB -> 311 KB for 500 readers of the bench).
+  const paperIds = new Positions();
+  const whys = new Positions();
+  const readers = JSON.stringify(
     plans.map((plan) => ({
       subscriber_id: plan.subscriberId,
       digest_date: isoDate(plan.digestDate),
       planned_at: plan.plannedAt.toISOString(),
-      paper_ids: plan.papers.map((paper) => paper.paperId),
-      paper_whys: plan.papers.map((paper) => paper.why),
+      papers: plan.papers.map((paper) => paperIds.of(paper.paperId)),
+      whys: plan.papers.map((paper) => whys.of(paper.why)),
     })),
   );
   const [, inserted] = await rawSql(db).transaction([
@@ -272,13 +276,18 @@ export async function insertPlannedDeliveries(
       text: `
       WITH plan AS (
         SELECT * FROM json_to_recordset($1::json)
-          AS t(subscriber_id uuid, digest_date date, planned_at timestamptz, paper_ids text[], paper_whys text[])
+          AS t(subscriber_id uuid, digest_date date, planned_at timestamptz, papers int[], whys int[])
+      ), paper AS (
+        SELECT * FROM json_array_elements_text($2::json) WITH ORDINALITY AS p(id, position)
+      ), why AS (
+        SELECT * FROM json_array_elements_text($3::json) WITH ORDINALITY AS w(line, position)
       ), listed AS (
-        SELECT plan.subscriber_id, x.id, x.why, x.n
-        FROM plan CROSS JOIN LATERAL unnest(plan.paper_ids, plan.paper_whys) WITH ORDINALITY AS x(id, why, n)
+        SELECT plan.subscriber_id, paper.id, why.line AS why, x.n
+        FROM plan CROSS JOIN LATERAL unnest(plan.papers, plan.whys) WITH ORDINALITY AS x(paper, why, n)
+        JOIN paper ON paper.position = x.paper JOIN why ON why.position = x.why
       ), sent AS MATERIALIZED (
         SELECT s.id AS subscriber_id, p.paper_id
-        FROM ${recentDeliveries('$2', '$3')} CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
+        FROM ${recentDeliveries('$4', '$5')} CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
       ), kept AS (
         SELECT subscriber_id, array_agg(id ORDER BY n) AS paper_ids, array_agg(why ORDER BY n) AS paper_whys
         FROM listed
@@ -296,10 +305,25 @@ export async function insertPlannedDeliveries(
         RETURNING 1
       )
       SELECT count(*)::int AS count FROM created`,
-      params: [batch, subscriberIds, since],
+      params: [readers, JSON.stringify(paperIds.values), JSON.stringify(whys.values), subscriberIds, since],
     },
   ]);
   return (inserted as { count: number }[])[0]?.count ?? 0;
+}
+
+/** Distinct values in order of first use, each known by its position (from 1, as SQL arrays count). */
+class Positions {
+  readonly values: string[] = [];
+  readonly #positions = new Map<string, number>();
+
+  of(value: string): number {
+    let position = this.#positions.get(value);
+    if (position === undefined) {
+      position = this.values.push(value);
+      this.#positions.set(value, position);
+    }
+    return position;
+  }
 }
 
 /** A delivery as rendering needs it. */
