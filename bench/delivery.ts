@@ -79,9 +79,15 @@ interface PlanOutcome {
   postgresCpuMs: number | null;
 }
 
-/** Runs bench/plan-process.ts and returns the JSON line it prints last. */
-async function planInChild(url: string, date: string): Promise<PlanOutcome> {
-  const script = fileURLToPath(new URL('./plan-process.ts', import.meta.url));
+interface RankOutcome {
+  readers: number;
+  seconds: number;
+  cpuMs: number;
+}
+
+/** Runs a bench process (`plan-process.ts`, `rank-process.ts`) with the product's V8 flags; returns the JSON line it prints last. */
+async function inChild<T>(file: string, url: string, date: string): Promise<T> {
+  const script = fileURLToPath(new URL(file, import.meta.url));
   const child = spawn(process.execPath, [...productNodeFlags(), '--import', 'tsx', script, url, date], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -90,8 +96,8 @@ async function planInChild(url: string, date: string): Promise<PlanOutcome> {
     output += chunk.toString();
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`planning process exited with ${code}`);
-  return JSON.parse(output.trim().split('\n').at(-1) ?? '') as PlanOutcome;
+  if (code !== 0) throw new Error(`${file} exited with ${code}`);
+  return JSON.parse(output.trim().split('\n').at(-1) ?? '') as T;
 }
 
 /** Drops and creates the bench database. */
@@ -349,9 +355,13 @@ async function main(): Promise<void> {
   });
   const deps = benchDeps(database.prisma, mailer);
 
+  // The baseline of planning: the planner's in-memory work alone (ranking every reader with the
+  // planner's own code, no reads or writes timed), in a fresh process of its own.
+  const rankOnly = await inChild<RankOutcome>('./rank-process.ts', baseUrl, isoDate(now));
+  log(`ranked ${rankOnly.readers} in memory in ${rankOnly.seconds.toFixed(1)} s`);
   // Plan: every reader, for today, database writes included, in a process of its own (as a
   // scheduler plans), so its peak memory is the planner's and not the bench's.
-  const plan = await planInChild(baseUrl, isoDate(now));
+  const plan = await inChild<PlanOutcome>('./plan-process.ts', baseUrl, isoDate(now));
   const planSeconds = plan.seconds;
   log(`planned ${plan.planned} (skipped ${plan.skipped}) in ${planSeconds.toFixed(1)} s`);
 
@@ -470,6 +480,12 @@ async function main(): Promise<void> {
         plan.postgresCpuMs === null
           ? null
           : Number((plan.postgresCpuMs / (plan.planned + plan.skipped)).toFixed(3)),
+      // Ranking alone, with the planner's code on the same readers: planning can be no faster.
+      rankOnlyPerSec: Math.round(rankOnly.readers / rankOnly.seconds),
+      rankOnlyCpuMsPerReader: Number((rankOnly.cpuMs / rankOnly.readers).toFixed(3)),
+      planVsRankOnly: Number(
+        ((plan.planned + plan.skipped) / planSeconds / (rankOnly.readers / rankOnly.seconds)).toFixed(2),
+      ),
       renderSpeedup: Math.round(render.perSec / mjml.perSec),
       avgHtmlKb: Number((render.result / measured.length / 1024).toFixed(1)),
       // The same comparison by this process's CPU time (all its threads, GC included).

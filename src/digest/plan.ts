@@ -125,8 +125,7 @@ export async function planReaders(
   );
   const plans: PlannedDigest[] = [];
   for (const reader of readers) {
-    const topics = rankingTopics(ranker, reader.topicSlugs);
-    const ranked = rankReader(deps, ranker, { ...reader, topics }, alreadySent.get(reader.id));
+    const { ranked, plan } = planReader(deps, ranker, reader, digestDate, alreadySent.get(reader.id));
     if (tally.dryRun && tally.rows.length < DRY_RUN_ROWS)
       tally.rows.push({
         subscriberId: reader.id,
@@ -137,14 +136,30 @@ export async function planReaders(
       });
     if (ranked.length === 0) tally.skipped++;
     else tally.planned++;
-    plans.push({
+    plans.push(plan);
+  }
+  await writer.write(plans, sentSince(ranker.papers));
+}
+
+/** One reader's plan for `digestDate`: their ranked papers, and the papers with their reasons as stored. */
+export function planReader(
+  deps: Pick<Deps, 'config' | 'now'>,
+  ranker: Ranker,
+  reader: ScheduledReader,
+  digestDate: Date,
+  alreadySent?: ReadonlySet<string>,
+): { ranked: RankedPaper[]; plan: PlannedDigest } {
+  const topics = rankingTopics(ranker, reader.topicSlugs);
+  const ranked = rankReader(deps, ranker, { ...reader, topics }, alreadySent);
+  return {
+    ranked,
+    plan: {
       subscriberId: reader.id,
       digestDate,
       plannedAt: deps.now(),
       papers: ranked.map((entry) => ({ paperId: entry.paper.id, why: explain(entry.why) })),
-    });
-  }
-  await writer.write(plans, sentSince(ranker.papers));
+    },
+  };
 }
 
 /**
