@@ -66,3 +66,21 @@ test('PostgreSQL sessions run without JIT compilation, which costs short stateme
   expect(await rawSql(current.database.prisma).query('SHOW jit')).toEqual([{ jit: 'off' }]);
   expect(await current.database.prisma.$queryRaw`SHOW jit`).toEqual([{ jit: 'off' }]);
 });
+
+test('a delivery’s papers and reasons are compressed with lz4 where the server has it, as planning writes them', async () => {
+  current = await createTestDatabase(inject('database'));
+  const sql = rawSql(current.database.prisma);
+  const [setting] = await sql.query<{ lz4: boolean }>(
+    `SELECT 'lz4' = ANY (enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'`,
+  );
+  const columns = await sql.query<{ attname: string; attcompression: string }>(
+    `SELECT attname, attcompression::text FROM pg_attribute
+     WHERE attrelid = 'deliveries'::regclass AND attname IN ('paper_ids', 'paper_whys') ORDER BY attname`,
+  );
+  // 'l' is lz4; '' is the server's default (pglz), which is all an embedded database has.
+  const expected = setting?.lz4 ? 'l' : '';
+  expect(columns).toEqual([
+    { attname: 'paper_ids', attcompression: expected },
+    { attname: 'paper_whys', attcompression: expected },
+  ]);
+});
