@@ -415,6 +415,9 @@ async function main(): Promise<void> {
      WHERE status = 'planned' AND id NOT IN (SELECT id FROM deliveries WHERE status = 'planned' ORDER BY planned_at LIMIT $1)`,
     [toSend],
   );
+  // As autovacuum would after that update: otherwise every claim walks the queue index's dead
+  // entries of every row just set aside (~2 ms of PostgreSQL per message at 1,000,000 readers).
+  await raw.query('VACUUM deliveries');
   const sender = createSender(deps, { maxConnections: connections, batchSize: 100 });
   const sinkBefore = await sink?.stats();
   const backendCpuBefore = await backendCpuMs(baseUrl, (text) =>
