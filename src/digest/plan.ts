@@ -149,8 +149,7 @@ export function planReader(
   digestDate: Date,
   alreadySent?: ReadonlySet<string>,
 ): { ranked: RankedPaper[]; plan: PlannedDigest } {
-  const topics = rankingTopics(ranker, reader.topicSlugs);
-  const ranked = rankReader(deps, ranker, { ...reader, topics }, alreadySent);
+  const ranked = rankReader(deps, ranker, reader, alreadySent);
   return {
     ranked,
     plan: {
@@ -172,27 +171,28 @@ export function rankReader(
   reader: PlannableReader,
   alreadySent?: ReadonlySet<string>,
 ): RankedPaper[] {
-  const prefs = readerPreferences(reader, alreadySent);
+  const prefs = readerPreferences(ranker, reader, alreadySent);
   const matched = rankPapers(ranker.index, prefs);
   if (matched.length > 0 || deps.config.ranking?.emptyDigest !== 'trending') return matched;
   return trendingFallback(ranker.index, prefs);
 }
 
-/**
- * The run's definitions of `slugs`. A slug the run does not know is a topic stored after the run
- * read them (a newer version's taxonomy): the reader is ranked on their other topics this once.
- */
-export function rankingTopics(ranker: Ranker, slugs: readonly string[]): RankingTopic[] {
-  return slugs.flatMap((slug) => ranker.topics.get(slug) ?? []);
-}
-
 /** What ranking needs to know about a reader. */
-type PlannableReader = Pick<ScheduledReader, 'interests' | 'maxPapers'> & { topics: readonly RankingTopic[] };
+type PlannableReader = Pick<ScheduledReader, 'topicSlugs' | 'interests' | 'maxPapers'>;
 
-/** A reader's preferences as ranking takes them; `alreadySent` are the papers they must not get again. */
-export function readerPreferences(reader: PlannableReader, alreadySent: ReadonlySet<string> = new Set()) {
+/**
+ * A reader's preferences as ranking takes them, their topics as the run defines them;
+ * `alreadySent` are the papers they must not get again. A slug the run does not know is a topic
+ * stored after the run read them (a newer version's taxonomy): the reader is ranked on their
+ * other topics this once.
+ */
+function readerPreferences(
+  ranker: Ranker,
+  reader: PlannableReader,
+  alreadySent: ReadonlySet<string> = new Set(),
+) {
   return {
-    topics: reader.topics,
+    topics: reader.topicSlugs.flatMap((slug) => ranker.topics.get(slug) ?? []),
     interests: reader.interests.filter((i) => i.kind === 'text').map((i) => i.value),
     authors: reader.interests.filter((i) => i.kind === 'author').map((i) => i.value),
     excludes: reader.interests.filter((i) => i.kind === 'exclude').map((i) => i.value),

@@ -3,7 +3,7 @@ import type { DeliveryStatus, SubscriberStatus } from '../generated/prisma/enums
 import { findPapersByIds } from '../papers/papers.queries.ts';
 import { digestUrl, readerLinks } from '../subscribers/links.ts';
 import { findAlreadySent } from './digest.queries.ts';
-import { loadRankerForDate, rankingTopics, rankReader } from './plan.ts';
+import { loadRankerForDate, rankReader } from './plan.ts';
 import { findDeliveryForPreview, findReaderForPreview } from './preview.queries.ts';
 import { compileDigestTemplate, type DigestValues, digestValues } from './render.ts';
 
@@ -58,11 +58,8 @@ export async function previewDigest(deps: Deps, email: string, date: string): Pr
   }
   const ranker = await loadRankerForDate(deps, digestDate);
   const alreadySent = await findAlreadySent(deps.db, [reader.id], ranker.papers);
-  const topics = rankingTopics(
-    ranker,
-    reader.topics.map((row) => row.topicSlug),
-  );
-  const ranked = rankReader(deps, ranker, { ...reader, topics }, alreadySent.get(reader.id));
+  const topicSlugs = reader.topics.map((row) => row.topicSlug);
+  const ranked = rankReader(deps, ranker, { ...reader, topicSlugs }, alreadySent.get(reader.id));
   // Not planned yet, so there is no delivery to view in a browser: the link goes to the site.
   const papers = ranked.map((entry) => ({ paper: entry.paper, why: entry.why }));
   return render(deps, reader, date, papers, deps.config.publicUrl, {
