@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { PrismaClient } from '../src/db.ts';
+import { openDatabase, type PrismaClient } from '../src/db.ts';
 import type { Deps } from '../src/deps.ts';
 import { createLogger } from '../src/log.ts';
-import type { Mailer } from '../src/mail/mailer.ts';
+import { createMailer, type Mailer } from '../src/mail/mailer.ts';
 
 export const BENCH_FROM = 'Paperboy <bench@paperboy.example>';
 
@@ -18,6 +18,22 @@ export function benchDeps(db: PrismaClient, mailer: Mailer): Deps {
       mailFrom: BENCH_FROM,
     },
     now: () => new Date(),
+  };
+}
+
+/**
+ * The deps of a bench process that plans or ranks (bench/plan-process.ts, bench/rank-process.ts)
+ * on the database at `url`. Such a process sends nothing; its mailer points at a closed port.
+ */
+export async function openPlanningDeps(url: string): Promise<{ deps: Deps; close(): Promise<void> }> {
+  const database = await openDatabase(url, '');
+  const mailer = createMailer('smtp://127.0.0.1:9', BENCH_FROM, { maxConnections: 1 });
+  return {
+    deps: benchDeps(database.prisma, mailer),
+    async close() {
+      mailer.close();
+      await database.close();
+    },
   };
 }
 

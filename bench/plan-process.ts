@@ -7,27 +7,23 @@
  *
  *   node [the V8 flags of bin/paperboy.js] --import tsx bench/plan-process.ts DATABASE_URL DATE
  */
-import { openDatabase, rawSql } from '../src/db.ts';
+import { rawSql } from '../src/db.ts';
 import { runDigest } from '../src/digest/run.ts';
-import { createMailer } from '../src/mail/mailer.ts';
-import { BENCH_FROM, backendCpuMs, benchDeps } from './deps.ts';
+import { backendCpuMs, openPlanningDeps } from './deps.ts';
 
 const [url, date] = process.argv.slice(2);
 if (!url || !date) throw new Error('usage: plan-process.ts DATABASE_URL DATE');
-const database = await openDatabase(url, '');
-// Planning sends nothing; a mailer is part of the process's deps all the same.
-const mailer = createMailer('smtp://127.0.0.1:9', BENCH_FROM, { maxConnections: 1 });
+const { deps, close } = await openPlanningDeps(url);
 // The planner's sessions are opened as it goes; the database's CPU counts from here.
-const postgresQuery = (text: string) => rawSql(database.prisma).query<{ pid: number }>(text);
+const postgresQuery = (text: string) => rawSql(deps.db).query<{ pid: number }>(text);
 const postgresBefore = await backendCpuMs(url, postgresQuery);
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
-const plan = await runDigest(benchDeps(database.prisma, mailer), { date, planOnly: true });
+const plan = await runDigest(deps, { date, planOnly: true });
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
 const postgresAfter = await backendCpuMs(url, postgresQuery);
-mailer.close();
-await database.close();
+await close();
 console.log(
   JSON.stringify({
     planned: plan.planned,

@@ -8,17 +8,13 @@
  *
  *   node [the V8 flags of bin/paperboy.js] --import tsx bench/rank-process.ts DATABASE_URL DATE
  */
-import { openDatabase } from '../src/db.ts';
 import { findDueSubscribers } from '../src/digest/digest.queries.ts';
 import { loadRankerForDate, planReader, readerBatches } from '../src/digest/plan.ts';
-import { createMailer } from '../src/mail/mailer.ts';
-import { BENCH_FROM, benchDeps } from './deps.ts';
+import { openPlanningDeps } from './deps.ts';
 
 const [url, date] = process.argv.slice(2);
 if (!url || !date) throw new Error('usage: rank-process.ts DATABASE_URL DATE');
-const database = await openDatabase(url, '');
-const mailer = createMailer('smtp://127.0.0.1:9', BENCH_FROM, { maxConnections: 1 });
-const deps = benchDeps(database.prisma, mailer);
+const { deps, close } = await openPlanningDeps(url);
 const digestDate = new Date(`${date}T00:00:00Z`);
 const ranker = await loadRankerForDate(deps, digestDate);
 let readers = 0;
@@ -33,6 +29,5 @@ for await (const batch of readerBatches((afterId) => findDueSubscribers(deps.db,
   cpuMicros += cpu.user + cpu.system;
   readers += batch.length;
 }
-mailer.close();
-await database.close();
+await close();
 console.log(JSON.stringify({ readers, seconds: milliseconds / 1000, cpuMs: Math.round(cpuMicros / 1000) }));
