@@ -178,6 +178,20 @@ export function sentSince(papers: { firstSeenAt: Date }[]): string | null {
   return isoDate(new Date(firstSeen - 2 * 86_400_000));
 }
 
+/**
+ * A subquery of the papers (`paper_id`) that the deliveries of reader `readerId` (an SQL
+ * expression) dated `sinceParam` or later hold: a probe of the (subscriber, date) key per reader,
+ * whatever the statistics say (OFFSET 0 keeps it out of a join). Left to choose how to join
+ * readers with their deliveries, PostgreSQL went by statistics older than the day's rows: it read
+ * every delivery of the date and filtered by reader (1 s per batch at 400,000 rows), or hashed
+ * them on an estimate of 69 million per batch (1,024 batches of temporary files, 240 ms of a
+ * 320 ms plan write at 1,000,000 readers).
+ */
+function heldPapers(readerId: string, sinceParam: string): string {
+  return `(SELECT p.paper_id FROM deliveries d CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
+    WHERE d.subscriber_id = ${readerId} AND d.digest_date >= ${sinceParam}::date OFFSET 0)`;
+}
+
 /** For each of `subscriberIds`, which of `papers` they were already sent. */
 export async function findAlreadySent(
   db: PrismaClient,
@@ -187,17 +201,10 @@ export async function findAlreadySent(
   const sent = new Map<string, Set<string>>();
   const since = sentSince(papers);
   if (since === null || subscriberIds.length === 0) return sent;
-  // Each reader's deliveries since then: a probe of the (subscriber, date) key per reader, whatever
-  // the statistics say (OFFSET 0). Left to choose, PostgreSQL read every delivery of the date and
-  // filtered by reader when its statistics were older than the day's rows (1 s per batch at 400,000).
   const rows = await rawSql(db).query<{ subscriber_id: string; paper_id: string }>(
-    `SELECT s.id AS subscriber_id, p.paper_id
-     FROM unnest($1::uuid[]) AS s(id)
-     CROSS JOIN LATERAL (
-       SELECT d.paper_ids FROM deliveries d
-       WHERE d.subscriber_id = s.id AND d.digest_date >= $2::date OFFSET 0) d
-     CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
-     WHERE p.paper_id = ANY($3::text[])`,
+    `SELECT s.id AS subscriber_id, held.paper_id
+     FROM unnest($1::uuid[]) AS s(id) CROSS JOIN LATERAL ${heldPapers('s.id', '$2')} AS held
+     WHERE held.paper_id = ANY($3::text[])`,
     [subscriberIds, since, papers.map((paper) => paper.id)],
   );
   for (const row of rows) {
@@ -269,13 +276,7 @@ export async function insertPlannedDeliveries(
     {
       text: `
       WITH plan AS (
-        -- With each reader the papers their deliveries since $4 hold: one probe of the
-        -- (subscriber, date) key per reader. A join with those deliveries was hashed on
-        -- PostgreSQL's estimate of their number, which stale statistics put at 69 million for
-        -- a batch at 1,000,000 readers: 1,024 batches of temporary files, 240 ms of a 320 ms write.
-        SELECT t.*, ARRAY(
-            SELECT p.paper_id FROM deliveries d CROSS JOIN LATERAL unnest(d.paper_ids) AS p(paper_id)
-            WHERE d.subscriber_id = t.subscriber_id AND d.digest_date >= $4::date) AS held
+        SELECT t.*, ARRAY${heldPapers('t.subscriber_id', '$4')} AS held
         FROM json_to_recordset($1::json)
           AS t(subscriber_id uuid, digest_date date, planned_at timestamptz, papers int[], whys int[])
       ), paper AS (
