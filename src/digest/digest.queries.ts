@@ -146,23 +146,38 @@ export async function findScheduledSubscribers(
   return rows.map(scheduledReader);
 }
 
-/** Records `skipped` deliveries with `reason` for readers who missed `digestDate`; existing rows are kept. */
-export async function insertMissedDeliveries(
-  db: Db,
-  subscriberIds: string[],
-  digestDate: Date,
+/**
+ * Records `skipped` deliveries with `reason` for up to `take` readers of `timezone` at `hour` of the
+ * missed `group`, in id order after `afterId` (rows that exist are kept); on a dry run it only
+ * counts them. One statement: the readers never leave the database, where reading them with
+ * their preferences and writing the rows back through Prisma's createMany cost the scheduler
+ * ~0.4 ms of CPU per reader (an outage, or 1,000,000 readers imported, meant minutes of it).
+ * Returns how many readers the batch held and the last one's id, the next batch's `afterId`.
+ */
+export async function recordMissedDeliveries(
+  db: PrismaClient,
+  slot: { timezone: string; group: SlotGroup; hour: SlotHour },
   reason: string,
-): Promise<number> {
-  const result = await db.delivery.createMany({
-    data: subscriberIds.map((subscriberId) => ({
-      subscriberId,
-      digestDate,
-      status: 'skipped' as const,
-      lastError: reason,
-    })),
-    skipDuplicates: true,
-  });
-  return result.count;
+  page: { afterId: string | null; take: number },
+  dryRun: boolean,
+): Promise<{ readers: number; lastId: string | null }> {
+  const params: unknown[] = [page.afterId, page.take, slot.group.localDate, reason, !dryRun];
+  const rows = await rawSql(db).query<{ readers: number; last_id: string | null }>(
+    `WITH batch AS (
+       SELECT s.id FROM subscribers s
+       WHERE ${slotCondition(slot.timezone, slot.group, [slot.hour], params)}
+         AND ($1::uuid IS NULL OR s.id > $1::uuid)
+       ORDER BY s.id LIMIT $2
+     ), created AS (
+       INSERT INTO deliveries (subscriber_id, digest_date, status, last_error)
+       SELECT id, $3::date, 'skipped', $4 FROM batch WHERE $5::boolean
+       ON CONFLICT (subscriber_id, digest_date) DO NOTHING
+     )
+     SELECT (SELECT count(*)::int FROM batch) AS readers,
+            (SELECT id FROM batch ORDER BY id DESC LIMIT 1) AS last_id`,
+    params,
+  );
+  return { readers: rows[0]?.readers ?? 0, lastId: rows[0]?.last_id ?? null };
 }
 
 /**

@@ -16,9 +16,9 @@ import {
   findAlreadySent,
   findScheduledSubscribers,
   hasScheduledSubscriber,
-  insertMissedDeliveries,
   insertPlannedDeliveries,
   type PlannedDigest,
+  recordMissedDeliveries,
   type ScheduledReader,
   sentSince,
 } from './digest.queries.ts';
@@ -267,23 +267,38 @@ async function planGroup(
   group: SlotGroup,
   run: { maxLatenessHours: number; getRanker: () => Promise<Ranker>; tally: PlanTally; writer: PlanWriter },
 ): Promise<void> {
+  if (group.status === 'missed') return recordMissed(deps, timezone, group, run);
   const digestDate = new Date(`${group.localDate}T00:00:00Z`);
   for (const hour of group.hours)
     for await (const readers of readerBatches((afterId) =>
       findScheduledSubscribers(deps.db, timezone, group, hour, afterId, BATCH),
-    )) {
-      if (group.status === 'due') {
-        await planReaders(deps, await run.getRanker(), readers, digestDate, run.tally, run.writer);
-        continue;
-      }
-      run.tally.missed += readers.length;
-      if (run.tally.dryRun) continue;
-      const reason = `missed: more than ${run.maxLatenessHours} hours late`;
-      await insertMissedDeliveries(
+    ))
+      await planReaders(deps, await run.getRanker(), readers, digestDate, run.tally, run.writer);
+}
+
+/** Readers per statement that records a missed slot: rows of a few columns, written where they are read. */
+const MISSED_BATCH = 5_000;
+
+async function recordMissed(
+  deps: Deps,
+  timezone: string,
+  group: SlotGroup,
+  run: { maxLatenessHours: number; tally: PlanTally },
+): Promise<void> {
+  const reason = `missed: more than ${run.maxLatenessHours} hours late`;
+  for (const hour of group.hours) {
+    let afterId: string | null = null;
+    for (;;) {
+      const batch = await recordMissedDeliveries(
         deps.db,
-        readers.map((reader) => reader.id),
-        digestDate,
+        { timezone, group, hour },
         reason,
+        { afterId, take: MISSED_BATCH },
+        run.tally.dryRun,
       );
+      run.tally.missed += batch.readers;
+      if (batch.lastId === null) break;
+      afterId = batch.lastId;
     }
+  }
 }

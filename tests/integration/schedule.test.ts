@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
+import { recordMissedDeliveries } from '../../src/digest/digest.queries.ts';
 import { runDigest } from '../../src/digest/run.ts';
+import { zoneSlotGroups } from '../../src/digest/schedule.ts';
 import { createSubscriber, insertPapers, paper } from '../helpers/factories.ts';
 import { type Harness, startHarness } from '../helpers/harness.ts';
 
@@ -156,6 +158,54 @@ test('after an outage longer than the lateness the day is recorded skipped and n
   await freshPapers('2026-11-21T07:00:00Z');
   await tick('2026-11-21T07:00:00Z');
   expect(h.sink.to(r.email)).toHaveLength(1);
+});
+
+test('a dry run counts the readers who missed their slot and records nothing', async () => {
+  await reader({ timezone: 'Europe/Berlin', deliveryHour: 8 });
+  await reader({ timezone: 'Europe/Berlin', deliveryHour: 9 });
+  h.setNow(new Date('2026-11-20T16:01:00Z'));
+  expect(await runDigest(h.deps, { tick: { maxLatenessHours: 6 }, dryRun: true })).toMatchObject({
+    missed: 2,
+    planned: 0,
+  });
+  expect(await h.db.delivery.count()).toBe(0);
+});
+
+test('missed slots are recorded a page of readers at a time, each reader once, rows already there kept', async () => {
+  const readers = await Promise.all(
+    [0, 1, 2, 3, 4].map(() => reader({ timezone: 'Asia/Kolkata', deliveryHour: 6 })),
+  );
+  const now = new Date('2026-11-20T12:00:00Z'); // 17:30 in Kolkata: 11.5 hours after the slot
+  const group = zoneSlotGroups('Asia/Kolkata', now, 6).find((g) => g.status === 'missed');
+  const hour = group?.hours.find((hr) => hr.deliveryHour === 6);
+  if (!group || !hour) throw new Error('06:00 in Kolkata should be missed at 17:30');
+  // One reader's row for the date exists already (another scheduler got there first).
+  const [first] = readers.map((r) => r.id).sort();
+  await h.db.delivery.create({
+    data: { subscriberId: first as string, digestDate: new Date('2026-11-20'), status: 'planned' },
+  });
+  const pages: number[] = [];
+  let afterId: string | null = null;
+  for (;;) {
+    const page = await recordMissedDeliveries(
+      h.db,
+      { timezone: 'Asia/Kolkata', group, hour },
+      'missed: test',
+      { afterId, take: 2 },
+      false,
+    );
+    pages.push(page.readers);
+    if (page.lastId === null) break;
+    afterId = page.lastId;
+  }
+  // The reader with a row is not due any more, so not paged through.
+  expect(pages).toEqual([2, 2, 0]);
+  const rows = await h.db.delivery.findMany({ orderBy: { subscriberId: 'asc' } });
+  expect(rows.map((row) => [row.subscriberId, row.status, row.lastError])).toEqual(
+    [...readers.map((r) => r.id)]
+      .sort()
+      .map((id) => [id, id === first ? 'planned' : 'skipped', id === first ? null : 'missed: test']),
+  );
 });
 
 test('a reader confirmed after a slot passed is not recorded as having missed it', async () => {
