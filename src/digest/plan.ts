@@ -269,11 +269,28 @@ async function planGroup(
 ): Promise<void> {
   if (group.status === 'missed') return recordMissed(deps, timezone, group, run);
   const digestDate = new Date(`${group.localDate}T00:00:00Z`);
+  for await (const readers of dueReaders(deps, timezone, group))
+    await planReaders(deps, await run.getRanker(), readers, digestDate, run.tally, run.writer);
+}
+
+/**
+ * The readers of a due group in batches of `BATCH`, read an hour at a time but planned across
+ * hours: one zone's hour holds ~1/240 of the readers of ten zones, and planning it alone made
+ * batches (and plan writes) of a few dozen readers.
+ */
+async function* dueReaders(deps: Deps, timezone: string, group: SlotGroup): AsyncGenerator<ScheduledReader[]> {
+  let pending: ScheduledReader[] = [];
   for (const hour of group.hours)
     for await (const readers of readerBatches((afterId) =>
       findScheduledSubscribers(deps.db, timezone, group, hour, afterId, BATCH),
-    ))
-      await planReaders(deps, await run.getRanker(), readers, digestDate, run.tally, run.writer);
+    )) {
+      pending.push(...readers);
+      if (pending.length >= BATCH) {
+        yield pending.slice(0, BATCH);
+        pending = pending.slice(BATCH);
+      }
+    }
+  if (pending.length > 0) yield pending;
 }
 
 /** Readers per statement that records a missed slot: rows of a few columns, written where they are read. */
