@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { isoDate } from '../src/dates.ts';
 import type { Deps } from '../src/deps.ts';
+import type { TickMemory } from '../src/digest/plan.ts';
 import { runDigest } from '../src/digest/run.ts';
 import type { PaperSource } from '../src/papers/sources/source.ts';
 import { ingestSources } from './ingest.ts';
@@ -47,11 +48,14 @@ export function startScheduler(
   sources: PaperSource[] = [],
   exclusive: Exclusive = alone,
 ): Scheduler {
+  const memory: TickMemory = {};
   const tasks: ScheduledTask[] = [
     cron.schedule(
       schedule.tickCron,
       () =>
-        exclusive(PLAN_LOCK, () => tick(deps, schedule.maxLatenessHours)).catch(logFailure(deps, 'digest')),
+        exclusive(PLAN_LOCK, () => tick(deps, schedule.maxLatenessHours, memory)).catch(
+          logFailure(deps, 'digest'),
+        ),
       { noOverlap: true, name: 'digest-tick' },
     ),
   ];
@@ -91,8 +95,8 @@ export function startScheduler(
   };
 }
 
-async function tick(deps: Deps, maxLatenessHours: number): Promise<void> {
-  await runDigest(deps, { tick: { maxLatenessHours }, planOnly: true });
+async function tick(deps: Deps, maxLatenessHours: number, memory: TickMemory): Promise<void> {
+  await runDigest(deps, { tick: { maxLatenessHours, memory }, planOnly: true });
 }
 
 /** Whether every source has a run that started today (UTC), by any scheduler. */

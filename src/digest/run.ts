@@ -9,6 +9,7 @@ import {
   planScheduled,
   planWriter,
   readerBatches,
+  type TickMemory,
 } from './plan.ts';
 import { createSender, emptyTally, type SendTally } from './send.ts';
 
@@ -39,8 +40,11 @@ export interface DigestProgress {
 export interface DigestRunOptions {
   date?: string;
   dryRun?: boolean;
-  /** The scheduler's tick: plan whoever is due now for their local date, skip the missed (date is ignored). */
-  tick?: { maxLatenessHours: number };
+  /**
+   * The scheduler's tick: plan whoever is due now for their local date, skip the missed (date is
+   * ignored); `memory`, kept from tick to tick by one scheduler, narrows it to what can have changed.
+   */
+  tick?: { maxLatenessHours: number; memory?: TickMemory | undefined };
   /** Plan only; workers send (the scheduler role). */
   planOnly?: boolean;
   onProgress?: (progress: DigestProgress) => void;
@@ -69,7 +73,7 @@ export async function runDigest(deps: Deps, options: DigestRunOptions = {}): Pro
   const progress = () =>
     options.onProgress?.({ planned: result.planned, sent: result.sent, failed: result.failed });
   const dates = options.tick
-    ? await planScheduled(deps, options.tick.maxLatenessHours, result, progress)
+    ? await planScheduled(deps, options.tick, result, progress)
     : await planDate(deps, result.date, result, progress);
   // What planning decided without queueing (no papers, missed) is already final.
   result.candidates = result.skipped + result.missed;

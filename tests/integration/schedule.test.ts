@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import { recordMissedDeliveries } from '../../src/digest/digest.queries.ts';
+import type { TickMemory } from '../../src/digest/plan.ts';
 import { runDigest } from '../../src/digest/run.ts';
 import { zoneSlotGroups } from '../../src/digest/schedule.ts';
 import { createSubscriber, insertPapers, paper } from '../helpers/factories.ts';
@@ -206,6 +207,79 @@ test('missed slots are recorded a page of readers at a time, each reader once, r
       .sort()
       .map((id) => [id, id === first ? 'planned' : 'skipped', id === first ? null : 'missed: test']),
   );
+});
+
+test('a scheduler that remembers its last tick plans the slots that came since and the readers changed since, each once', async () => {
+  await freshPapers('2026-11-20T06:00:00Z');
+  const memory: TickMemory = {};
+  const remembered = (at: string) => {
+    h.setNow(new Date(at));
+    return runDigest(h.deps, { tick: { maxLatenessHours: 6, memory } });
+  };
+  const eight = await reader({ timezone: 'Europe/Berlin', deliveryHour: 8 });
+  const ten = await reader({ timezone: 'Europe/Berlin', deliveryHour: 10 });
+  expect(await remembered('2026-11-20T07:05:00Z')).toMatchObject({ planned: 1 }); // 08:05 in Berlin
+  // A reader whose schedule changed long ago, and whose 08:00 slot came before the last tick,
+  // is not looked at again: the remembered tick reads new slots and changed readers only.
+  const unseen = await reader({ timezone: 'Europe/Berlin', deliveryHour: 8 });
+  await h.db
+    .$executeRaw`UPDATE subscribers SET schedule_changed_at = '2026-01-01' WHERE id = ${unseen.id}::uuid`;
+  expect(await remembered('2026-11-20T09:05:00Z')).toMatchObject({ planned: 1 }); // ten's slot came
+  // A reader who moves to 09:00 after that tick is due at once, as are new readers.
+  await h.db.subscriber.update({ where: { id: eight.id }, data: { deliveryHour: 9 } });
+  const late = await reader({ timezone: 'Europe/Berlin', deliveryHour: 9 });
+  expect(await remembered('2026-11-20T09:10:00Z')).toMatchObject({ planned: 1 });
+  expect(await remembered('2026-11-20T09:15:00Z')).toMatchObject({ planned: 0, missed: 0 });
+  expect(await datesOf(eight.id)).toEqual(['2026-11-20']);
+  expect(await datesOf(ten.id)).toEqual(['2026-11-20']);
+  expect(await datesOf(late.id)).toEqual(['2026-11-20']);
+  expect(await datesOf(unseen.id)).toEqual([]);
+  // A tick without the memory finds them all: the one left out was left out by the narrowing.
+  expect(await tick('2026-11-20T09:20:00Z')).toMatchObject({ planned: 1 });
+  expect(await datesOf(unseen.id)).toEqual(['2026-11-20']);
+});
+
+test('a dry tick or a clock set back does not move what a scheduler remembers', async () => {
+  const r = await reader({ timezone: 'Europe/Berlin', deliveryHour: 8 });
+  await h.db.$executeRaw`UPDATE subscribers SET schedule_changed_at = '2026-01-01' WHERE id = ${r.id}::uuid`;
+  const memory: TickMemory = {};
+  const remembered = (at: string, dryRun = false) => {
+    h.setNow(new Date(at));
+    return runDigest(h.deps, { tick: { maxLatenessHours: 6, memory }, planOnly: true, dryRun });
+  };
+  await remembered('2026-11-20T07:05:00Z', true);
+  expect(memory.last).toBeUndefined();
+  await remembered('2026-11-20T07:05:00Z');
+  expect(memory.last?.at).toEqual(new Date('2026-11-20T07:05:00Z'));
+  // Back to the day before: the memory is not trusted, and the reader's day is found.
+  await remembered('2026-11-19T07:05:00Z');
+  expect(await datesOf(r.id, 'skipped')).toEqual(['2026-11-19', '2026-11-20']);
+});
+
+test("a reader's schedule change is stamped by the database; other changes are not", async () => {
+  const r = await reader({ timezone: 'Europe/Berlin', deliveryHour: 8 });
+  const stamp = async () =>
+    (await h.db.subscriber.findUniqueOrThrow({ where: { id: r.id } })).scheduleChangedAt.getTime();
+  await h.db.$executeRaw`UPDATE subscribers SET schedule_changed_at = '2026-01-01' WHERE id = ${r.id}::uuid`;
+  const old = await stamp();
+  await h.db.subscriber.update({
+    where: { id: r.id },
+    data: { maxPapers: 20, tokenVersion: { increment: 1 } },
+  });
+  expect(await stamp()).toBe(old);
+  for (const data of [
+    { deliveryHour: 9 },
+    { timezone: 'Asia/Kolkata' },
+    { frequency: 'weekly' as const },
+    { deliveryWeekday: 3 },
+    { status: 'unsubscribed' as const },
+    { confirmedAt: new Date('2026-11-01T00:00:00Z') },
+  ]) {
+    await h.db
+      .$executeRaw`UPDATE subscribers SET schedule_changed_at = '2026-01-01' WHERE id = ${r.id}::uuid`;
+    await h.db.subscriber.update({ where: { id: r.id }, data });
+    expect(await stamp(), JSON.stringify(data)).toBeGreaterThan(old);
+  }
 });
 
 test('a reader confirmed after a slot passed is not recorded as having missed it', async () => {
