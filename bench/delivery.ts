@@ -26,31 +26,16 @@ import Handlebars from 'handlebars';
 import mjml2html from 'mjml';
 import pg from 'pg';
 import { isoDate } from '../src/dates.ts';
-import { openDatabase } from '../src/db.ts';
 import type { Deps } from '../src/deps.ts';
 import { loadDeliveries, type RenderableDelivery } from '../src/digest/digest.queries.ts';
 import { compileDigestTemplate } from '../src/digest/render.ts';
 import { createSender, deliveryValues, digestMessage } from '../src/digest/send.ts';
 import { createMailer } from '../src/mail/mailer.ts';
-import { migrate } from '../src/migrate.ts';
 import type { Paper } from '../src/papers/paper.ts';
 import { findPapersByIds } from '../src/papers/papers.queries.ts';
-import { TOPICS } from '../src/topics/taxonomy.ts';
-import { syncTopics } from '../src/topics/topics.queries.ts';
-import { BENCH_FROM, backendCpuMs, benchDeps, productNodeFlags } from './deps.ts';
-import { distinctInterests, syntheticPapers } from './synthetic.ts';
+import { BENCH_FROM, backendCpuMs, benchDeps, flag, productNodeFlags, stringFlag } from './deps.ts';
+import { seededDatabase } from './seed.ts';
 
-function flag(name: string, fallback: number, min = 1): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(`--${name} must be a whole number from ${min}`);
-  return value;
-}
-function stringFlag(name: string): string | undefined {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1] : undefined;
-}
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const seconds = (since: number) => (performance.now() - since) / 1000;
 const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
@@ -98,18 +83,6 @@ async function inChild<T>(file: string, url: string, date: string): Promise<T> {
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0) throw new Error(`${file} exited with ${code}`);
   return JSON.parse(output.trim().split('\n').at(-1) ?? '') as T;
-}
-
-/** Drops and creates the bench database. */
-async function freshDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await client.query(`CREATE DATABASE "${name}"`);
-  await client.end();
 }
 
 interface SinkStats {
@@ -187,94 +160,6 @@ async function runSmtpSource(
   return seconds(started);
 }
 
-const ZONES = [
-  'UTC',
-  'Europe/Berlin',
-  'America/New_York',
-  'Asia/Kolkata',
-  'Asia/Tokyo',
-  'Pacific/Chatham',
-  'America/Los_Angeles',
-  'Australia/Sydney',
-];
-const INTERESTS = [
-  'learning from a handful of labelled examples',
-  'running neural networks on small devices',
-  'why deep networks generalise',
-  'diffusion models for images',
-  'message passing on molecules',
-  'making large language models cheaper to serve',
-];
-
-async function seed(db: pg.Client, papers: Paper[], sentences: readonly string[]): Promise<void> {
-  const slugs = TOPICS.map((t) => t.slug);
-  await db.query(
-    `INSERT INTO subscribers (email, status, timezone, delivery_hour, frequency, max_papers, confirmed_at)
-     SELECT 'reader' || i || '@bench.example', 'active', ($2::text[])[1 + i % cardinality($2::text[])],
-            i % 24, 'daily', 5 + i % 21, now() - interval '30 days'
-     FROM generate_series(1, $1::int) AS i`,
-    [readers, ZONES],
-  );
-  for (let k = 0; k < 3; k++) {
-    await db.query(
-      `INSERT INTO subscriber_topics (subscriber_id, topic_slug)
-       SELECT id, ($1::text[])[1 + abs(hashtext(email || $2::text)) % cardinality($1::text[])]
-       FROM subscribers WHERE abs(hashtext(email)) % 3 >= $2::int
-       ON CONFLICT DO NOTHING`,
-      [slugs, k],
-    );
-  }
-  if (distinct) {
-    const { rows } = await db.query<{ count: number }>(
-      'SELECT count(*)::int AS count FROM subscribers WHERE abs(hashtext(email)) % 5 = 0',
-    );
-    await db.query(
-      `INSERT INTO interests (subscriber_id, kind, value)
-       SELECT id, 'text', ($1::text[])[row_number() OVER (ORDER BY id)]
-       FROM subscribers WHERE abs(hashtext(email)) % 5 = 0`,
-      [distinctInterests(rows[0]?.count ?? 0, sentences)],
-    );
-  } else {
-    await db.query(
-      `INSERT INTO interests (subscriber_id, kind, value)
-       SELECT id, 'text', ($1::text[])[1 + abs(hashtext(email || 'i')) % cardinality($1::text[])]
-       FROM subscribers WHERE abs(hashtext(email)) % 5 = 0`,
-      [INTERESTS],
-    );
-  }
-  const columns = [
-    'id',
-    'title',
-    'abstract',
-    'authors',
-    'categories',
-    'keywords',
-    'page_url',
-    'sources',
-    'first_seen_at',
-    'upvotes',
-  ];
-  for (let i = 0; i < papers.length; i += 100) {
-    const chunk = papers.slice(i, i + 100);
-    const values = chunk.flatMap((p) => [
-      p.id,
-      p.title,
-      p.abstract,
-      p.authors,
-      p.categories,
-      p.keywords,
-      p.pageUrl,
-      ['bench'],
-      p.firstSeenAt,
-      p.upvotes,
-    ]);
-    const rows = chunk.map(
-      (_, r) => `(${columns.map((__, c) => `$${r * columns.length + c + 1}`).join(', ')})`,
-    );
-    await db.query(`INSERT INTO papers (${columns.join(', ')}) VALUES ${rows.join(', ')}`, values);
-  }
-}
-
 /** A delivery with the papers of the batch it was loaded in. */
 interface Renderable {
   delivery: RenderableDelivery;
@@ -335,19 +220,10 @@ async function main(): Promise<void> {
   log(
     `bench: ${readers} readers${distinct ? ' (distinct interests)' : ''}, ${paperCount} papers, sending ${toSend} through ${connections} connections`,
   );
-  await freshDatabase(baseUrl);
-  const database = await openDatabase(baseUrl, '');
-  await migrate(database);
-  await syncTopics(database.prisma);
+  let started = performance.now();
+  const database = await seededDatabase(baseUrl, { readers, distinct, paperCount, now });
   const raw = new pg.Client({ connectionString: baseUrl });
   await raw.connect();
-  let started = performance.now();
-  const day = syntheticPapers(paperCount, new Date(now.getTime() - 3_600_000));
-  await seed(raw, day.papers as Paper[], day.sentences);
-  // As autovacuum keeps a live database: statistics (without them Postgres read the whole table
-  // for every batch of readers, 1.3 s per batch at 1,000,000 readers), and visibility maps, so a
-  // reader's topics and interests are read from their indexes alone.
-  await raw.query('VACUUM ANALYZE');
   log(`seeded in ${seconds(started).toFixed(1)} s`);
 
   const sink = smtpFlag ? undefined : await startSink();

@@ -69,3 +69,18 @@ export async function backendCpuMs(
   }
   return ticks * 10; // USER_HZ is 100 on Linux
 }
+
+/** The whole number after `--name` on the command line, or `fallback`; an error below `min`. */
+export function flag(name: string, fallback: number, min = 1): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`--${name} must be a whole number from ${min}`);
+  return value;
+}
+
+/** The word after `--name` on the command line, if given. */
+export function stringFlag(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
