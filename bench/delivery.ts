@@ -1,5 +1,6 @@
 /**
- * The daily job at scale: plan N synthetic readers against M papers (database writes included),
+ * The daily job at scale: plan N synthetic readers against M papers (database writes included;
+ * with two baselines in the same run, ranking alone and the planner's reads and writes alone),
  * render digests from the compiled template (and, as the baseline in the same run, with MJML per
  * email), and send through one worker to an SMTP sink in another process; then, where Postfix's
  * smtp-source is installed, push as many messages of the same size through as many connections
@@ -19,6 +20,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +41,7 @@ import { seededDatabase } from './seed.ts';
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const seconds = (since: number) => (performance.now() - since) / 1000;
 const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
+const perReader = (ms: number, readers: number) => Number((ms / readers).toFixed(3));
 
 const readers = flag('readers', 20_000);
 const paperCount = flag('papers', 500);
@@ -236,6 +239,13 @@ async function main(): Promise<void> {
   // planner's own code, no reads or writes timed), in a fresh process of its own.
   const rankOnly = await inChild<RankOutcome>('./rank-process.ts', baseUrl, isoDate(now));
   log(`ranked ${rankOnly.readers} in memory in ${rankOnly.seconds.toFixed(1)} s`);
+  // The other baseline: the planner's reads and writes alone (every reader read and written, with
+  // no papers, and nobody ranked), in a process of its own; its rows are then deleted, as
+  // autovacuum would clean up after them.
+  const writeOnly = await inChild<PlanOutcome>('./write-process.ts', baseUrl, isoDate(now));
+  await raw.query('TRUNCATE deliveries');
+  await raw.query('VACUUM ANALYZE deliveries');
+  log(`wrote ${writeOnly.skipped} empty plans in ${writeOnly.seconds.toFixed(1)} s`);
   // Plan: every reader, for today, database writes included, in a process of its own (as a
   // scheduler plans), so its peak memory is the planner's and not the bench's.
   const plan = await inChild<PlanOutcome>('./plan-process.ts', baseUrl, isoDate(now));
@@ -366,6 +376,21 @@ async function main(): Promise<void> {
       planVsRankOnly: Number(
         ((plan.planned + plan.skipped) / planSeconds / (rankOnly.readers / rankOnly.seconds)).toFixed(2),
       ),
+      // Reading and writing alone, with the planner's statements and nobody ranked.
+      writeOnlyPerSec: Math.round(writeOnly.skipped / writeOnly.seconds),
+      writeOnlyCpuMsPerReader: perReader(writeOnly.cpuMs, writeOnly.skipped),
+      writeOnlyPostgresCpuMsPerReader:
+        writeOnly.postgresCpuMs === null ? null : perReader(writeOnly.postgresCpuMs, writeOnly.skipped),
+      // The fastest planning could be on this machine's cores, both busy all the time: ranking and
+      // writing each reader cost at least the CPU of the two baselines together.
+      planCeilingPerSec:
+        writeOnly.postgresCpuMs === null
+          ? null
+          : Math.round(
+              (availableParallelism() * 1000) /
+                (rankOnly.cpuMs / rankOnly.readers +
+                  (writeOnly.cpuMs + writeOnly.postgresCpuMs) / writeOnly.skipped),
+            ),
       renderSpeedup: Math.round(render.perSec / mjml.perSec),
       avgHtmlKb: Number((render.result / measured.length / 1024).toFixed(1)),
       // The same comparison by this process's CPU time (all its threads, GC included).

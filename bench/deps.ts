@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { openDatabase, type PrismaClient } from '../src/db.ts';
+import { openDatabase, type PrismaClient, rawSql } from '../src/db.ts';
 import type { Deps } from '../src/deps.ts';
 import { createLogger } from '../src/log.ts';
 import { createMailer, type Mailer } from '../src/mail/mailer.ts';
@@ -34,6 +34,34 @@ export async function openPlanningDeps(url: string): Promise<{ deps: Deps; close
       mailer.close();
       await database.close();
     },
+  };
+}
+
+/**
+ * Runs `work` (a planning phase of a bench process) and adds what it cost: wall seconds, this
+ * process's CPU (GC on any thread included), its peak memory, and what the database's sessions
+ * spent meanwhile (`backendCpuMs`; the sessions `work` opens count from their start).
+ */
+export async function measuredProcess<T extends object>(
+  deps: Deps,
+  url: string,
+  work: () => Promise<T>,
+): Promise<T & { seconds: number; cpuMs: number; maxRssMb: number; postgresCpuMs: number | null }> {
+  const postgresQuery = (text: string) => rawSql(deps.db).query<{ pid: number }>(text);
+  const postgresBefore = await backendCpuMs(url, postgresQuery);
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const result = await work();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const postgresAfter = await backendCpuMs(url, postgresQuery);
+  return {
+    ...result,
+    seconds,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    // resourceUsage().maxRSS is in kilobytes.
+    maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    postgresCpuMs: postgresBefore === null || postgresAfter === null ? null : postgresAfter - postgresBefore,
   };
 }
 
