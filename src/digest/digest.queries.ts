@@ -122,8 +122,8 @@ export interface Slot {
 
 /**
  * The condition on `s` (subscribers) that selects the active readers of `timezone` whose hour and
- * frequency fall in `hours` of `group`, and who have no delivery for its local date. A missed slot only counts for readers confirmed before it.
- * Parameters are appended to `params`.
+ * frequency fall in `hours` of `group`, and who have no delivery for its local date. A missed slot
+ * only counts for readers confirmed before it. Parameters are appended to `params`.
  */
 function slotCondition(timezone: string, group: SlotGroup, hours: SlotHour[], params: unknown[]): string {
   const byHour = hours.map((hour) => {

@@ -256,10 +256,14 @@ export async function planScheduled(
   for (const timezone of await findActiveTimezones(deps.db)) {
     const groups = zoneSlotGroups(timezone, now, maxLatenessHours);
     for (const group of groups) if (group.status === 'due') dueDates.add(group.localDate);
+    // Two passes that share no hour, so no reader is planned twice in one tick: the hours whose
+    // slot came since the last tick, all their readers; the others, their changed readers only.
     const passes: { groups: SlotGroup[]; changedSince?: Date }[] = last
       ? [
-          { groups: slotsSince(groups, last.at) },
-          ...(changedZones?.has(timezone) ? [{ groups, changedSince: last.changedSince }] : []),
+          { groups: slotsAfter(groups, last.at, true) },
+          ...(changedZones?.has(timezone)
+            ? [{ groups: slotsAfter(groups, last.at, false), changedSince: last.changedSince }]
+            : []),
         ]
       : [{ groups }];
     for (const pass of passes) {
@@ -276,10 +280,10 @@ export async function planScheduled(
   return [...dueDates].sort().map((date) => new Date(`${date}T00:00:00Z`));
 }
 
-/** The hours of `groups` whose slot came after `after`, in the groups that keep any. */
-function slotsSince(groups: SlotGroup[], after: Date): SlotGroup[] {
+/** The hours of `groups` whose slot came after `at` (or, with `after` false, did not), in the groups that keep any. */
+function slotsAfter(groups: SlotGroup[], at: Date, after: boolean): SlotGroup[] {
   return groups
-    .map((group) => ({ ...group, hours: group.hours.filter((hour) => hour.deliverAt > after) }))
+    .map((group) => ({ ...group, hours: group.hours.filter((hour) => hour.deliverAt > at === after) }))
     .filter((group) => group.hours.length > 0);
 }
 

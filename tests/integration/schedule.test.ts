@@ -224,7 +224,12 @@ test('a scheduler that remembers its last tick plans the slots that came since a
   const unseen = await reader({ timezone: 'Europe/Berlin', deliveryHour: 8 });
   await h.db
     .$executeRaw`UPDATE subscribers SET schedule_changed_at = '2026-01-01' WHERE id = ${unseen.id}::uuid`;
-  expect(await remembered('2026-11-20T09:05:00Z')).toMatchObject({ planned: 1 }); // ten's slot came
+  // ten's slot came; ten is also a new reader (changed since): still counted once, dry or not.
+  h.setNow(new Date('2026-11-20T09:05:00Z'));
+  expect(await runDigest(h.deps, { tick: { maxLatenessHours: 6, memory }, dryRun: true })).toMatchObject({
+    planned: 1,
+  });
+  expect(await remembered('2026-11-20T09:05:00Z')).toMatchObject({ planned: 1 });
   // A reader who moves to 09:00 after that tick is due at once, as are new readers.
   await h.db.subscriber.update({ where: { id: eight.id }, data: { deliveryHour: 9 } });
   const late = await reader({ timezone: 'Europe/Berlin', deliveryHour: 9 });
