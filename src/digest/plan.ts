@@ -327,7 +327,7 @@ async function planGroup(
 
 /**
  * The readers of a due group in batches of `BATCH`, read an hour at a time but planned across
- * hours: one zone's hour holds ~1/240 of the readers of ten zones, and planning it alone made
+ * hours: one hour of one zone held 1/192 of the bench's readers (8 zones), and planning it alone made
  * batches (and plan writes) of a few dozen readers.
  */
 async function* dueReaders(deps: Deps, zoneGroup: ZoneGroup): AsyncGenerator<ScheduledReader[]> {
