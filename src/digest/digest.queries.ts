@@ -183,15 +183,21 @@ export async function findScheduledSubscribers(
   slot: Slot,
   page: { afterId: string | null; take: number },
 ): Promise<ScheduledReader[]> {
-  const params: unknown[] = [page.afterId, page.take];
+  const params: unknown[] = [];
+  const rows = await rawSql(db).query<ReaderRow>(`${READER_COLUMNS} ${slotPage(slot, page, params)}`, params);
+  return rows.map(scheduledReader);
+}
+
+/**
+ * `WHERE … LIMIT` for the page of `slot`'s readers (`s`) after `page.afterId` in id order, at most
+ * `page.take`; parameters are appended to `params`.
+ */
+function slotPage(slot: Slot, page: { afterId: string | null; take: number }, params: unknown[]): string {
   const condition = slotCondition(slot.timezone, slot.group, [slot.hour], params);
   const changed = changedCondition(slot.changedSince, params);
-  const rows = await rawSql(db).query<ReaderRow>(
-    `${READER_COLUMNS} WHERE ${condition} AND ${changed} AND ($1::uuid IS NULL OR s.id > $1::uuid)
-     ORDER BY s.id LIMIT $2`,
-    params,
-  );
-  return rows.map(scheduledReader);
+  const after = param(params, page.afterId);
+  return `WHERE ${condition} AND ${changed} AND (${after}::uuid IS NULL OR s.id > ${after}::uuid)
+    ORDER BY s.id LIMIT ${param(params, page.take)}`;
 }
 
 /**
@@ -209,17 +215,13 @@ export async function recordMissedDeliveries(
   page: { afterId: string | null; take: number },
   dryRun: boolean,
 ): Promise<{ readers: number; lastId: string | null }> {
-  const params: unknown[] = [page.afterId, page.take, slot.group.localDate, reason, !dryRun];
-  const condition = slotCondition(slot.timezone, slot.group, [slot.hour], params);
-  const changed = changedCondition(slot.changedSince, params);
+  const params: unknown[] = [slot.group.localDate, reason, !dryRun];
   const rows = await rawSql(db).query<{ readers: number; last_id: string | null }>(
     `WITH batch AS (
-       SELECT s.id FROM subscribers s
-       WHERE ${condition} AND ${changed} AND ($1::uuid IS NULL OR s.id > $1::uuid)
-       ORDER BY s.id LIMIT $2
+       SELECT s.id FROM subscribers s ${slotPage(slot, page, params)}
      ), created AS (
        INSERT INTO deliveries (subscriber_id, digest_date, status, last_error)
-       SELECT id, $3::date, 'skipped', $4 FROM batch WHERE $5::boolean
+       SELECT id, $1::date, 'skipped', $2 FROM batch WHERE $3::boolean
        ON CONFLICT (subscriber_id, digest_date) DO NOTHING
      )
      SELECT (SELECT count(*)::int FROM batch) AS readers,
