@@ -16,7 +16,8 @@
  * dropped and created afresh on every run.
  */
 import { rawSql } from '../src/db.ts';
-import { type PlanTally, planScheduled, type TickMemory } from '../src/digest/plan.ts';
+import type { TickMemory } from '../src/digest/plan.ts';
+import { runDigest } from '../src/digest/run.ts';
 import { backendCpuMs, flag, openPlanningDeps } from './deps.ts';
 import { seededDatabase } from './seed.ts';
 
@@ -32,17 +33,16 @@ await seeding.close();
 const { deps, close } = await openPlanningDeps(url);
 const postgresCpu = () => backendCpuMs(url, (text) => rawSql(deps.db).query<{ pid: number }>(text));
 
-/** One tick as the scheduler runs it (the product's lateness, 6 hours), timed. */
+/** One tick as the scheduler runs it (jobs/scheduler.ts; the product's lateness, 6 hours), timed. */
 async function tick(memory: TickMemory | undefined) {
-  const tally: PlanTally = { dryRun: false, candidatePapers: 0, planned: 0, skipped: 0, missed: 0, rows: [] };
   const postgresBefore = await postgresCpu();
   const started = performance.now();
-  await planScheduled(deps, { maxLatenessHours: 6, memory }, tally);
+  const run = await runDigest(deps, { tick: { maxLatenessHours: 6, memory }, planOnly: true });
   const ms = performance.now() - started;
   const postgresAfter = await postgresCpu();
   const postgresMs =
     postgresBefore === null || postgresAfter === null ? null : postgresAfter - postgresBefore;
-  return { ms, postgresMs, planned: tally.planned + tally.skipped, missed: tally.missed };
+  return { ms, postgresMs, planned: run.planned + run.skipped, missed: run.missed };
 }
 
 const memory: TickMemory = {};
