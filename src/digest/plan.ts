@@ -25,7 +25,7 @@ import {
   type Slot,
   sentSince,
 } from './digest.queries.ts';
-import { type SlotGroup, zoneSlotGroups } from './schedule.ts';
+import { type SlotGroup, type SlotHour, zoneSlotGroups } from './schedule.ts';
 
 const BATCH = 500;
 const DAY_MS = 86_400_000;
@@ -256,17 +256,7 @@ export async function planScheduled(
   for (const timezone of await findActiveTimezones(deps.db)) {
     const groups = zoneSlotGroups(timezone, now, maxLatenessHours);
     for (const group of groups) if (group.status === 'due') dueDates.add(group.localDate);
-    // Two passes that share no hour, so no reader is planned twice in one tick: the hours whose
-    // slot came since the last tick, all their readers; the others, their changed readers only.
-    const passes: { groups: SlotGroup[]; changedSince?: Date }[] = last
-      ? [
-          { groups: slotsAfter(groups, last.at, true) },
-          ...(changedZones?.has(timezone)
-            ? [{ groups: slotsAfter(groups, last.at, false), changedSince: last.changedSince }]
-            : []),
-        ]
-      : [{ groups }];
-    for (const pass of passes) {
+    for (const pass of zonePasses(groups, last, changedZones?.has(timezone) ?? false)) {
       if (!(await hasScheduledSubscriber(deps.db, timezone, pass.groups, pass.changedSince))) continue;
       for (const group of pass.groups) {
         await planGroup(deps, { timezone, group, changedSince: pass.changedSince }, run);
@@ -280,10 +270,28 @@ export async function planScheduled(
   return [...dueDates].sort().map((date) => new Date(`${date}T00:00:00Z`));
 }
 
-/** The hours of `groups` whose slot came after `at` (or, with `after` false, did not), in the groups that keep any. */
-function slotsAfter(groups: SlotGroup[], at: Date, after: boolean): SlotGroup[] {
+/**
+ * What a tick reads in one zone. Without a last tick: every reader of every group. With one, two
+ * passes that share no hour, so no reader is planned twice in a tick: the hours whose slot came
+ * since the last tick, all their readers; and where the zone has changed readers, the other hours'
+ * changed readers only.
+ */
+function zonePasses(
+  groups: SlotGroup[],
+  last: TickMemory['last'],
+  zoneChanged: boolean,
+): { groups: SlotGroup[]; changedSince?: Date }[] {
+  if (!last) return [{ groups }];
+  const came = hoursWhere(groups, (hour) => hour.deliverAt > last.at);
+  if (!zoneChanged) return [{ groups: came }];
+  const before = hoursWhere(groups, (hour) => hour.deliverAt <= last.at);
+  return [{ groups: came }, { groups: before, changedSince: last.changedSince }];
+}
+
+/** The hours of `groups` that `keep`, in the groups that keep any. */
+function hoursWhere(groups: SlotGroup[], keep: (hour: SlotHour) => boolean): SlotGroup[] {
   return groups
-    .map((group) => ({ ...group, hours: group.hours.filter((hour) => hour.deliverAt > at === after) }))
+    .map((group) => ({ ...group, hours: group.hours.filter(keep) }))
     .filter((group) => group.hours.length > 0);
 }
 
