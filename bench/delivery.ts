@@ -73,7 +73,7 @@ interface RankOutcome {
   cpuMs: number;
 }
 
-/** Runs a bench process (`plan-process.ts`, `rank-process.ts`) with the product's V8 flags; returns the JSON line it prints last. */
+/** Runs a bench process (`plan-process.ts`, `rank-process.ts`, `write-process.ts`) with the product's V8 flags; returns the JSON line it prints last. */
 async function inChild<T>(file: string, url: string, date: string): Promise<T> {
   const script = fileURLToPath(new URL(file, import.meta.url));
   const child = spawn(process.execPath, [...productNodeFlags(), '--import', 'tsx', script, url, date], {
@@ -365,14 +365,12 @@ async function main(): Promise<void> {
       sendPerSec: Math.round(sent.sent / sendSeconds),
       peakRssMb: Math.round(peakRss / 1_048_576),
       planPeakRssMb: plan.maxRssMb,
-      planCpuMsPerReader: Number((plan.cpuMs / (plan.planned + plan.skipped)).toFixed(3)),
+      planCpuMsPerReader: perReader(plan.cpuMs, plan.planned + plan.skipped),
       planPostgresCpuMsPerReader:
-        plan.postgresCpuMs === null
-          ? null
-          : Number((plan.postgresCpuMs / (plan.planned + plan.skipped)).toFixed(3)),
+        plan.postgresCpuMs === null ? null : perReader(plan.postgresCpuMs, plan.planned + plan.skipped),
       // Ranking alone, with the planner's code on the same readers: planning can be no faster.
       rankOnlyPerSec: Math.round(rankOnly.readers / rankOnly.seconds),
-      rankOnlyCpuMsPerReader: Number((rankOnly.cpuMs / rankOnly.readers).toFixed(3)),
+      rankOnlyCpuMsPerReader: perReader(rankOnly.cpuMs, rankOnly.readers),
       planVsRankOnly: Number(
         ((plan.planned + plan.skipped) / planSeconds / (rankOnly.readers / rankOnly.seconds)).toFixed(2),
       ),
